@@ -1,0 +1,453 @@
+"""The 18 Transforms-2D transformations as batched tensor operations.
+
+A batch of objects is a `Canvas`: straight-alpha RGBA as float32 (N, 4, S, S) holding integer
+levels 0..255, plus each sample's nominal bounding box (x, y, w, h). Every transform has two
+halves: `draw(name, rng, canvas)` draws its per-sample parameters from keyed random numbers, and
+`apply(name, canvas, params)` applies them to the whole batch in one pass (no Python loop over
+samples), on whatever device the canvas lives. Results are re-quantised to integer levels after
+every step, as the original's PIL pipeline did, so `invtl.reference` (the PIL implementation)
+agrees within a few levels.
+
+Parameter ranges, probabilities and alpha behaviour follow `transforms2d.md` §5. Choices where the
+original had a quirk (each reproducible through `legacy`):
+
+- `noise` clips x + n to [0, 1] before quantising (Q3); `legacy_noise_wrap` wraps modulo 256.
+- `scale` tracks the true bounding box, so a later `translate` places the object correctly (Q4);
+  `legacy_scale_bb` keeps the original's unscaled offset.
+- The RGB-only wrapper re-attaches the original alpha without the original's rim darkening
+  (partly transparent rim pixels keep their colour instead of being multiplied by alpha twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from invtl.rng import Draws
+
+CATEGORIES = ("geometric", "photometric", "corruption")
+
+TRANSFORMS: dict[str, str] = {
+    "scale": "geometric",
+    "translate": "geometric",
+    "v_flip": "geometric",
+    "h_flip": "geometric",
+    "rotate": "geometric",
+    "shear": "geometric",
+    "hue": "photometric",
+    "brightness": "photometric",
+    "grayscale": "photometric",
+    "posterize": "photometric",
+    "invert": "photometric",
+    "sharpen": "photometric",
+    "blur": "corruption",
+    "noise": "corruption",
+    "pixelate": "corruption",
+    "elastic": "corruption",
+    "erasing": "corruption",
+    "contrast": "corruption",
+}
+"""The 18 transform names in the original's canonical order, each mapped to its category."""
+
+GATED = ("v_flip", "h_flip", "grayscale", "posterize", "invert", "sharpen", "noise", "pixelate", "elastic", "erasing")
+"""Transforms that fire with probability 0.5; the other 8 always fire."""
+
+LEGACY = ("legacy_noise_wrap", "legacy_scale_bb")
+
+ERASE_SIZE = 14
+ELASTIC_ALPHA, ELASTIC_SIGMA = 150.0, 5.0
+
+
+@dataclass
+class Canvas:
+    """A batch of RGBA objects (float32 levels 0..255, straight alpha) and their bounding boxes."""
+
+    rgba: torch.Tensor  # (N, 4, S, S)
+    bb: torch.Tensor  # (N, 4) int64: x, y, w, h
+
+    @property
+    def size(self) -> int:
+        return self.rgba.shape[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter draws
+
+
+def draw(name: str, rng: Draws, canvas: Canvas) -> dict[str, torch.Tensor]:
+    """Per-sample parameters of transform `name` (tensors with leading dimension N)."""
+    S = canvas.size
+    dev = canvas.rgba.device
+    params: dict[str, torch.Tensor] = {}
+    if name in GATED:
+        params["apply"] = rng.uniform("gate").to(dev) < 0.5
+    if name == "scale":
+        params["f"] = 0.4 + 0.6 * rng.uniform("f")
+    elif name == "translate":
+        params["px"] = (rng.uniform("x") * (S - canvas.bb[:, 2])).floor().long()
+        params["py"] = (rng.uniform("y") * (S - canvas.bb[:, 3])).floor().long()
+    elif name == "rotate":
+        params["angle"] = 360.0 * rng.uniform("angle")
+    elif name == "shear":
+        params["sx"] = -50.0 + 100.0 * rng.uniform("sx")
+        params["sy"] = -50.0 + 100.0 * rng.uniform("sy")
+    elif name == "hue":
+        params["h"] = rng.uniform("h") - 0.5
+    elif name in ("brightness", "contrast"):
+        params[name[0]] = 2.0 * rng.uniform(name[0])
+    elif name == "blur":
+        params["sigma"] = 0.1 + 1.4 * rng.uniform("sigma")
+    elif name == "noise":
+        params["noise"] = rng.normal("noise", 3, S, S).clamp(0.0, 1.0)
+    elif name == "elastic":
+        params["displacement"] = elastic_displacement(rng.uniform("displacement", 2, S, S) * 2 - 1)
+    elif name == "erasing":
+        params["x"] = (rng.uniform("x") * (S - ERASE_SIZE)).floor().long()
+        params["y"] = (rng.uniform("y") * (S - ERASE_SIZE)).floor().long()
+    elif name not in TRANSFORMS and name != "none":
+        raise ValueError(f"unknown transform {name!r}; valid: {', '.join(TRANSFORMS)}, none")
+    return {k: v.to(dev) for k, v in params.items()}
+
+
+def elastic_displacement(u: torch.Tensor) -> torch.Tensor:
+    """torchvision's ElasticTransform displacement from uniform noise u in [-1, 1), (N, 2, S, S).
+
+    Each axis is Gaussian-smoothed (sigma 5, kernel 41, reflect padding) and scaled by alpha / S,
+    in normalised grid units; returns (N, S, S, 2) ordered (dx, dy).
+    """
+    S = u.shape[-1]
+    k = int(8 * ELASTIC_SIGMA + 1)
+    k += k % 2 == 0
+    w = _gaussian_kernel1d(torch.full((1,), ELASTIC_SIGMA, device=u.device), k)[0]
+    pad = k // 2
+    x = F.pad(u.reshape(-1, 1, S, S), (pad, pad, pad, pad), mode="reflect")
+    x = F.conv2d(x, w.view(1, 1, 1, k))
+    x = F.conv2d(x, w.view(1, 1, k, 1))
+    return (x.view(-1, 2, S, S) * ELASTIC_ALPHA / S).permute(0, 2, 3, 1).contiguous()
+
+
+# ---------------------------------------------------------------------------------------------
+# Application
+
+
+def apply(name: str, canvas: Canvas, params: dict[str, torch.Tensor], legacy: frozenset[str] = frozenset()) -> Canvas:
+    """Apply transform `name` with per-sample `params` to the whole batch."""
+    x, bb = canvas.rgba, canvas.bb
+    if name in _RGB_ONLY:
+        rgb = _RGB_ONLY[name](x[:, :3], params, legacy)
+        out = torch.cat([rgb, x[:, 3:]], 1)
+    elif name == "scale":
+        out, bb = _scale(x, bb, params["f"], "legacy_scale_bb" in legacy)
+    elif name == "translate":
+        dx, dy = params["px"] - bb[:, 0], params["py"] - bb[:, 1]
+        out = _shift(x, dx, dy)
+        bb = torch.stack([params["px"], params["py"], bb[:, 2], bb[:, 3]], 1)
+    elif name == "v_flip":
+        out = x.flip(-2)
+    elif name == "h_flip":
+        out = x.flip(-1)
+    elif name == "rotate":
+        a = -torch.deg2rad(params["angle"].double())
+        cos, sin = torch.cos(a), torch.sin(a)
+        out = _affine_nearest(x, torch.stack([cos, sin, -sin, cos], 1))
+    elif name == "shear":
+        out = _affine_nearest(x, _inverse_shear(params["sx"].double(), params["sy"].double()))
+    elif name == "sharpen":
+        out = _sharpen(x)
+    elif name == "blur":
+        out = _gaussian_blur(x, params["sigma"])
+    elif name == "pixelate":
+        out = _pixelate(x)
+    elif name == "elastic":
+        out = _elastic(x, params["displacement"])
+    elif name == "erasing":
+        out = _erase(x, params["x"], params["y"])
+    elif name == "none":
+        out = x
+    else:
+        raise ValueError(f"unknown transform {name!r}; valid: {', '.join(TRANSFORMS)}, none")
+    if "apply" in params:
+        out = torch.where(params["apply"].view(-1, 1, 1, 1), out, x)
+    return Canvas(out, bb)
+
+
+def composite(canvas: Canvas, background: torch.Tensor) -> torch.Tensor:
+    """Alpha-composite the objects onto uint8 RGB backgrounds (PIL paste rounding); uint8 output."""
+    a = canvas.rgba[:, 3:]
+    v = canvas.rgba[:, :3] * a + background.float() * (255.0 - a)
+    return torch.floor(v / 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
+
+
+# --- photometric (RGB-only wrapper: alpha is re-attached unchanged) ---------------------------
+
+
+def _luma(rgb: torch.Tensor) -> torch.Tensor:
+    """PIL "L" conversion: (19595 R + 38470 G + 7471 B + 0x8000) >> 16, shape (N, 1, S, S)."""
+    r, g, b = rgb.round().long().unbind(1)
+    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).unsqueeze(1).float()
+
+
+def _blend(degenerate: torch.Tensor, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """PIL Image.blend: degenerate + factor * (x - degenerate), truncated and clipped to 0..255."""
+    f = factor.view(-1, 1, 1, 1)
+    return torch.trunc(degenerate + f * (x - degenerate)).clamp(0, 255)
+
+
+def _hue(rgb: torch.Tensor, p, legacy) -> torch.Tensor:
+    h, s, v = _rgb_to_hsv(rgb)
+    shift = torch.trunc(p["h"] * 255).long().view(-1, 1, 1)
+    return _hsv_to_rgb(torch.remainder(h + shift, 256), s, v)
+
+
+def _rgb_to_hsv(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """PIL's integer RGB -> HSV (each channel 0..255), as in Pillow's Convert.c."""
+    r, g, b = rgb.unbind(1)
+    maxc = torch.maximum(r, torch.maximum(g, b))
+    minc = torch.minimum(r, torch.minimum(g, b))
+    cr = (maxc - minc).clamp_min(1)
+    rc, gc, bc = (maxc - r) / cr, (maxc - g) / cr, (maxc - b) / cr
+    h = torch.where(r == maxc, bc - gc, torch.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc))
+    h = torch.fmod(h / 6.0 + 1.0, 1.0)
+    grey = maxc == minc
+    hue = torch.where(grey, 0, torch.trunc(h * 255.0).clamp(0, 255)).long()
+    sat = torch.where(grey, 0, torch.trunc((maxc - minc) / maxc.clamp_min(1) * 255.0).clamp(0, 255)).long()
+    return hue, sat, maxc
+
+
+def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    hf = h.float() * 6.0 / 255.0
+    i = torch.floor(hf)
+    f = hf - i
+    fs = s.float() / 255.0
+    p = torch.floor(v * (1.0 - fs) + 0.5).clamp(0, 255)
+    q = torch.floor(v * (1.0 - fs * f) + 0.5).clamp(0, 255)
+    t = torch.floor(v * (1.0 - fs * (1.0 - f)) + 0.5).clamp(0, 255)
+    sector = i.long() % 6
+    table = torch.stack(
+        [
+            torch.stack([v, t, p], 1),
+            torch.stack([q, v, p], 1),
+            torch.stack([p, v, t], 1),
+            torch.stack([p, q, v], 1),
+            torch.stack([t, p, v], 1),
+            torch.stack([v, p, q], 1),
+        ],
+        1,
+    )  # (N, 6, 3, S, S)
+    rgb = table.gather(1, sector[:, None, None].expand(-1, 1, 3, -1, -1)).squeeze(1)
+    return torch.where((s == 0).unsqueeze(1), v.unsqueeze(1).expand_as(rgb), rgb)
+
+
+def _brightness(rgb, p, legacy):
+    return _blend(torch.zeros_like(rgb), rgb, p["b"])
+
+
+def _contrast(rgb, p, legacy):
+    """PIL ImageEnhance.Contrast: the centre is the rounded mean luma of the whole canvas."""
+    mean = torch.floor(_luma(rgb).mean((1, 2, 3), keepdim=True) + 0.5)
+    return _blend(mean.expand_as(rgb), rgb, p["c"])
+
+
+def _grayscale(rgb, p, legacy):
+    return _luma(rgb).expand_as(rgb)
+
+
+def _posterize(rgb, p, legacy):
+    return torch.where(rgb >= 128, 128.0, 0.0)
+
+
+def _invert(rgb, p, legacy):
+    return 255.0 - rgb
+
+
+def _noise(rgb, p, legacy):
+    v = rgb / 255.0 + p["noise"]
+    if "legacy_noise_wrap" in legacy:
+        return torch.remainder(torch.trunc(v * 255.0), 256.0)
+    return torch.trunc(v.clamp(0.0, 1.0) * 255.0)
+
+
+_RGB_ONLY = {
+    "hue": _hue,
+    "brightness": _brightness,
+    "grayscale": _grayscale,
+    "posterize": _posterize,
+    "invert": _invert,
+    "noise": _noise,
+    "contrast": _contrast,
+}
+
+
+def _sharpen(x: torch.Tensor, factor: float = 7.0) -> torch.Tensor:
+    """PIL Sharpness(7) on the RGBA image: blend with the 3x3 SMOOTH filter; border pixels and
+    alpha are left unchanged, as in Pillow."""
+    k = torch.tensor([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], device=x.device) / 13.0
+    rgb = x[:, :3]
+    N, C, S, _ = rgb.shape
+    smooth = F.conv2d(rgb.reshape(N * C, 1, S, S), k.view(1, 1, 3, 3)).view(N, C, S - 2, S - 2)
+    smooth = torch.floor(smooth + 0.5).clamp(0, 255)
+    degenerate = rgb.clone()
+    degenerate[:, :, 1:-1, 1:-1] = smooth
+    out = _blend(degenerate, rgb, torch.full((N,), factor, device=x.device))
+    return torch.cat([out, x[:, 3:]], 1)
+
+
+# --- geometric ---------------------------------------------------------------------------------
+
+
+def _gather(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
+    """out[n, :, y, x] = x[n, :, sy, sx] where the source lies inside the canvas, else 0."""
+    N, C, S, _ = x.shape
+    valid = (sx >= 0) & (sx < S) & (sy >= 0) & (sy < S)
+    flat = (sy.clamp(0, S - 1) * S + sx.clamp(0, S - 1)).view(N, 1, S * S).expand(N, C, S * S)
+    out = x.reshape(N, C, S * S).gather(2, flat).view(N, C, S, S)
+    return out * valid.unsqueeze(1)
+
+
+def _shift(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
+    """Integer translation by (dx, dy) per sample; uncovered pixels become transparent."""
+    S = x.shape[-1]
+    r = torch.arange(S, device=x.device)
+    sx = r.view(1, 1, S) - dx.view(-1, 1, 1)
+    sy = r.view(1, S, 1) - dy.view(-1, 1, 1)
+    return _gather(x, sx.expand(-1, S, S), sy.expand(-1, S, S))
+
+
+def _affine_nearest(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """PIL's nearest-neighbour AFFINE transform about the canvas centre.
+
+    m: (N, 4) float64 inverse matrix (a, b, d, e) mapping output to input coordinates relative to
+    the centre (S/2, S/2); pixel centres sit at +0.5 and the source index is floor(coordinate).
+    """
+    S = x.shape[-1]
+    c = S / 2.0
+    r = torch.arange(S, device=x.device, dtype=torch.float64) + 0.5 - c
+    ox, oy = r.view(1, 1, S), r.view(1, S, 1)
+    a, b, d, e = (m[:, i].view(-1, 1, 1) for i in range(4))
+    sx = torch.floor(a * ox + b * oy + c).long()
+    sy = torch.floor(d * ox + e * oy + c).long()
+    return _gather(x, sx, sy)
+
+
+def _inverse_shear(sx_deg: torch.Tensor, sy_deg: torch.Tensor) -> torch.Tensor:
+    """torchvision's `_get_inverse_affine_matrix` for angle 0, scale 1 and shear (sx, sy)."""
+    sx, sy = torch.deg2rad(sx_deg), torch.deg2rad(sy_deg)
+    a = torch.cos(-sy) / torch.cos(sy)
+    b = -torch.cos(-sy) * torch.tan(sx) / torch.cos(sy)
+    c = torch.sin(-sy) / torch.cos(sy)
+    d = -torch.sin(-sy) * torch.tan(sx) / torch.cos(sy) + 1.0
+    return torch.stack([d, -b, -c, a], 1)
+
+
+def _bicubic(t: torch.Tensor) -> torch.Tensor:
+    a = -0.5
+    t = t.abs()
+    near = ((a + 2) * t - (a + 3)) * t * t + 1
+    far = (((t - 5) * t + 8) * t - 4) * a
+    return torch.where(t < 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
+
+
+def _box(t: torch.Tensor) -> torch.Tensor:
+    return ((t > -0.5) & (t <= 0.5)).to(t.dtype)
+
+
+def _resample_matrix(in_size: int, out_size: torch.Tensor, canvas: int, offset: torch.Tensor, kernel, support: float):
+    """Pillow's separable resampling weights, (N, canvas, in_size).
+
+    Row r of sample n computes output pixel r - offset[n] of a resize from `in_size` to
+    `out_size[n]` pixels (rows outside the resized image are zero, i.e. transparent).
+    """
+    dev = out_size.device
+    out = out_size.double().view(-1, 1, 1)
+    xx = torch.arange(canvas, device=dev, dtype=torch.float64).view(1, -1, 1) - offset.double().view(-1, 1, 1)
+    x = torch.arange(in_size, device=dev, dtype=torch.float64).view(1, 1, -1)
+    scale = in_size / out
+    filterscale = scale.clamp_min(1.0)
+    center = (xx + 0.5) * scale
+    sup = support * filterscale
+    xmin = torch.trunc(center - sup + 0.5).clamp_min(0)
+    xmax = torch.trunc(center + sup + 0.5).clamp_max(in_size)
+    w = kernel((x - center + 0.5) / filterscale) * ((x >= xmin) & (x < xmax))
+    w = w / w.sum(-1, keepdim=True).clamp_min(1e-12)
+    inside = (xx >= 0) & (xx < out)
+    return (w * inside).float()
+
+
+def _resize_rgba(x: torch.Tensor, wy: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
+    """Pillow's RGBA resize: premultiply, horizontal pass, vertical pass (each rounded to 8 bits),
+    un-premultiply. wy: (N, H_out, H_in), wx: (N, W_out, W_in)."""
+    a = x[:, 3:]
+    pre = torch.cat([torch.floor(x[:, :3] * a / 255.0 + 0.5), a], 1)
+    h = torch.floor(pre @ wx.transpose(1, 2).unsqueeze(1) + 0.5).clamp(0, 255)
+    v = torch.floor(wy.unsqueeze(1) @ h + 0.5).clamp(0, 255)
+    a = v[:, 3:]
+    rgb = torch.where(a > 0, torch.floor((255.0 * v[:, :3] + torch.floor(a / 2)) / a.clamp_min(1)), 0.0)
+    return torch.cat([rgb.clamp(0, 255), a], 1)
+
+
+def _scale(x: torch.Tensor, bb: torch.Tensor, f: torch.Tensor, legacy_bb: bool):
+    S = x.shape[-1]
+    new = torch.round(S * f).long()
+    o = (S - new) // 2
+    w = _resample_matrix(S, new, S, o, _bicubic, 2.0)
+    out = _resize_rgba(x, w, w)
+    if legacy_bb:
+        xy = bb[:, :2] + o[:, None]
+    else:
+        xy = torch.round(bb[:, :2] * new[:, None] / S).long() + o[:, None]
+    wh = torch.round(bb[:, 2:] * f[:, None]).long()
+    return out, torch.cat([xy, wh], 1)
+
+
+# --- corruption ----------------------------------------------------------------------------------
+
+
+def _gaussian_kernel1d(sigma: torch.Tensor, k: int) -> torch.Tensor:
+    """torchvision's 1-D Gaussian kernel (size k) for each sigma, (N, k)."""
+    half = (k - 1) * 0.5
+    t = torch.linspace(-half, half, k, device=sigma.device)
+    pdf = torch.exp(-0.5 * (t.view(1, -1) / sigma.view(-1, 1)).pow(2))
+    return pdf / pdf.sum(1, keepdim=True)
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, k: int = 7) -> torch.Tensor:
+    """torchvision GaussianBlur(k) on all 4 channels, reflect padding, per-sample sigma."""
+    S = x.shape[-1]
+    w = _gaussian_kernel1d(sigma.float(), k).view(-1, 1, 1, 1, k)
+    p = F.pad(x, (k // 2,) * 4, mode="reflect")
+    h = sum(w[..., i] * p[..., :, i : i + S] for i in range(k))
+    v = sum(w[..., i] * h[..., i : i + S, :] for i in range(k))
+    return torch.round(v).clamp(0, 255)
+
+
+def _pixelate(x: torch.Tensor, factor: float = 0.3) -> torch.Tensor:
+    """Box-downsample to floor(0.3 S) pixels (premultiplied, as Pillow), nearest-upsample back."""
+    N, _, S, _ = x.shape
+    small = int(factor * S)
+    zeros = torch.zeros(N, dtype=torch.long, device=x.device)
+    w = _resample_matrix(S, torch.full((N,), small, device=x.device), small, zeros, _box, 0.5)
+    down = _resize_rgba(x, w, w)
+    src = torch.floor((torch.arange(S, device=x.device) + 0.5) * small / S).long()
+    return down[:, :, src][:, :, :, src]
+
+
+def _elastic(x: torch.Tensor, displacement: torch.Tensor) -> torch.Tensor:
+    """torchvision elastic_transform (bilinear, fill 0, including its mask multiplication)."""
+    N, _, S, _ = x.shape
+    lin = torch.linspace((-S + 1) / S, (S - 1) / S, S, device=x.device)
+    gy, gx = torch.meshgrid(lin, lin, indexing="ij")
+    grid = torch.stack([gx, gy], -1).unsqueeze(0) + displacement
+    src = torch.cat([x, torch.ones_like(x[:, :1])], 1)
+    out = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return torch.round(out[:, :4] * out[:, 4:]).clamp(0, 255)
+
+
+def _erase(x: torch.Tensor, ex: torch.Tensor, ey: torch.Tensor) -> torch.Tensor:
+    S = x.shape[-1]
+    r = torch.arange(S, device=x.device)
+    inx = (r.view(1, 1, S) >= ex.view(-1, 1, 1)) & (r.view(1, 1, S) < ex.view(-1, 1, 1) + ERASE_SIZE)
+    iny = (r.view(1, S, 1) >= ey.view(-1, 1, 1)) & (r.view(1, S, 1) < ey.view(-1, 1, 1) + ERASE_SIZE)
+    return x * ~(inx & iny).unsqueeze(1)
+
