@@ -153,7 +153,7 @@ class Transforms2D(torch.utils.data.Dataset):
     def _base_on(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
         key = str(device)
         if key not in self._on_device:
-            objects = self.base.objects[self.objects].to(device)
+            objects = self.base.objects[self.objects].to(device).float()
             photos = None if self.photos is None else self.photos.to(device)
             self._on_device[key] = (objects, photos)
         return self._on_device[key]
@@ -174,7 +174,7 @@ class Transforms2D(torch.utils.data.Dataset):
         s0 = round(OBJECT_SCALE * self.size)
         o = (self.size - s0) // 2
         bb = torch.tensor([o, o, s0, s0], device=device).expand(len(idx), 4)
-        canvas = Canvas(objects[labels].float(), bb)
+        canvas = Canvas(objects[labels], bb)
         params = []
         for position, name in enumerate(self.transforms):
             p = draw(name, self._draws(position, name, idx), canvas)

@@ -9,6 +9,7 @@ with SHA-256, so `derive("transform", 3, "test", 0, "rotate")` names one indepen
 from __future__ import annotations
 
 import hashlib
+import math
 
 import torch
 
@@ -61,11 +62,10 @@ class Draws:
         return mix(base[:, None] + counter[None, :] * _GOLDEN)
 
     def uniform(self, stream: str, *shape: int) -> torch.Tensor:
-        count = 1
-        for s in shape:
-            count *= s
-        u = _shr(self.bits(stream, count), 40).to(torch.float32) * 2.0**-24
-        return u.view(len(self.index), *shape)
+        count = math.prod(shape)
+        h = self.bits(stream, (count + 1) // 2)  # two 24-bit fields per 64-bit hash
+        u = torch.cat([_shr(h, 40), (h >> 8) & 0xFFFFFF], 1)[:, :count]
+        return (u.to(torch.float32) * 2.0**-24).view(len(self.index), *shape)
 
     def normal(self, stream: str, *shape: int) -> torch.Tensor:
         """Standard normal draws (Box-Muller on two uniform streams)."""
@@ -74,8 +74,7 @@ class Draws:
         return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
 
     def bytes(self, stream: str, *shape: int) -> torch.Tensor:
-        """Uniform uint8 values in {0, ..., 255}."""
-        count = 1
-        for s in shape:
-            count *= s
-        return (_shr(self.bits(stream, count), 56)).to(torch.uint8).view(len(self.index), *shape)
+        """Uniform uint8 values in {0, ..., 255} (eight per 64-bit hash)."""
+        count = math.prod(shape)
+        h = self.bits(stream, (count + 7) // 8)
+        return h.view(torch.uint8)[:, :count].reshape(len(self.index), *shape)

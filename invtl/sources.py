@@ -138,12 +138,7 @@ def noise_image(rng: np.random.Generator, size: int, *,
 def resolve(source: str) -> str:
     """Canonical source name; "auto" is "si-score" when its images are local or downloadable."""
     if source == "auto":
-        try:
-            _si_score_root()
-            return "si-score"
-        except ConnectionError as e:
-            warnings.warn(f"{e} Falling back to source='offline'.", stacklevel=2)
-            return "offline"
+        return _resolve_auto(os.environ.get("INVTL_SI_SCORE_DIR"), _revision())
     if source in ("si-score", "offline"):
         return source
     m = re.fullmatch(r"random(?::(\d+))?", source) if isinstance(source, str) else None
@@ -151,6 +146,18 @@ def resolve(source: str) -> str:
         raise ValueError(f"unknown base-image source {source!r}; valid choices: 'auto', "
                          "'si-score', 'offline', 'random', 'random:SEED' (SEED an integer >= 0)")
     return f"random:{int(m.group(1) or 0)}"
+
+
+@functools.cache
+def _resolve_auto(local_dir: str | None, revision: str) -> str:
+    """Asks the Hub at most once per process and setting, so an offline machine pays (and
+    warns) once."""
+    try:
+        _si_score_root()
+        return "si-score"
+    except ConnectionError as e:
+        warnings.warn(f"{e} Falling back to source='offline'.", stacklevel=3)
+        return "offline"
 
 
 def load(source: str = "auto", size: int = 32, *,

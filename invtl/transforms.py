@@ -184,9 +184,11 @@ def composite(canvas: Canvas, background: torch.Tensor) -> torch.Tensor:
 
 
 def _luma(rgb: torch.Tensor) -> torch.Tensor:
-    """PIL "L" conversion: (19595 R + 38470 G + 7471 B + 0x8000) >> 16, shape (N, 1, S, S)."""
-    r, g, b = rgb.round().long().unbind(1)
-    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).unsqueeze(1).float()
+    """PIL "L" conversion: (19595 R + 38470 G + 7471 B + 0x8000) >> 16, shape (N, 1, S, S).
+
+    Exact in float32: every partial sum is an integer below 2**24."""
+    weights = torch.tensor([19595.0, 38470.0, 7471.0], device=rgb.device).view(1, 3, 1, 1)
+    return torch.floor(((rgb * weights).sum(1, keepdim=True) + 32768.0) / 65536.0)
 
 
 def _blend(degenerate: torch.Tensor, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
@@ -216,28 +218,22 @@ def _rgb_to_hsv(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     return hue, sat, maxc
 
 
+# For each hue sector, which of (v, p, q, t) becomes r, g and b (Pillow's hsv2rgb).
+_SECTOR_RGB = ((0, 3, 1), (2, 0, 1), (1, 0, 3), (1, 2, 0), (3, 1, 0), (0, 1, 2))
+
+
 def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """PIL's HSV -> RGB; with s == 0, p = q = t = v, so grey needs no special case."""
     hf = h.float() * 6.0 / 255.0
     i = torch.floor(hf)
     f = hf - i
     fs = s.float() / 255.0
-    p = torch.floor(v * (1.0 - fs) + 0.5).clamp(0, 255)
-    q = torch.floor(v * (1.0 - fs * f) + 0.5).clamp(0, 255)
-    t = torch.floor(v * (1.0 - fs * (1.0 - f)) + 0.5).clamp(0, 255)
-    sector = i.long() % 6
-    table = torch.stack(
-        [
-            torch.stack([v, t, p], 1),
-            torch.stack([q, v, p], 1),
-            torch.stack([p, v, t], 1),
-            torch.stack([p, q, v], 1),
-            torch.stack([t, p, v], 1),
-            torch.stack([v, p, q], 1),
-        ],
-        1,
-    )  # (N, 6, 3, S, S)
-    rgb = table.gather(1, sector[:, None, None].expand(-1, 1, 3, -1, -1)).squeeze(1)
-    return torch.where((s == 0).unsqueeze(1), v.unsqueeze(1).expand_as(rgb), rgb)
+    p = torch.floor(v * (1.0 - fs) + 0.5)
+    q = torch.floor(v * (1.0 - fs * f) + 0.5)
+    t = torch.floor(v * (1.0 - fs * (1.0 - f)) + 0.5)
+    table = torch.tensor(_SECTOR_RGB, device=h.device)
+    pick = table[i.long() % 6].permute(0, 3, 1, 2)  # (N, 3, S, S)
+    return torch.stack([v, p, q, t], 1).gather(1, pick).clamp(0, 255)
 
 
 def _brightness(rgb, p, legacy):
@@ -413,13 +409,14 @@ def _gaussian_kernel1d(sigma: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, k: int = 7) -> torch.Tensor:
-    """torchvision GaussianBlur(k) on all 4 channels, reflect padding, per-sample sigma."""
-    S = x.shape[-1]
-    w = _gaussian_kernel1d(sigma.float(), k).view(-1, 1, 1, 1, k)
-    p = F.pad(x, (k // 2,) * 4, mode="reflect")
-    h = sum(w[..., i] * p[..., :, i : i + S] for i in range(k))
-    v = sum(w[..., i] * h[..., i : i + S, :] for i in range(k))
-    return torch.round(v).clamp(0, 255)
+    """torchvision GaussianBlur(k) on all 4 channels, reflect padding, per-sample sigma
+    (separable; one grouped convolution per axis with a kernel per sample and channel)."""
+    N, C, S, _ = x.shape
+    w = _gaussian_kernel1d(sigma.float(), k).repeat_interleave(C, 0)  # (N*C, k)
+    p = F.pad(x, (k // 2,) * 4, mode="reflect").view(1, N * C, S + k - 1, S + k - 1)
+    h = F.conv2d(p, w.view(N * C, 1, 1, k), groups=N * C)
+    v = F.conv2d(h, w.view(N * C, 1, k, 1), groups=N * C)
+    return torch.round(v.view(N, C, S, S)).clamp(0, 255)
 
 
 def _pixelate(x: torch.Tensor, factor: float = 0.3) -> torch.Tensor:

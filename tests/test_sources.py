@@ -19,8 +19,10 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("INVTL_SI_SCORE_DIR", raising=False)
     monkeypatch.delenv("INVTL_SI_SCORE_REVISION", raising=False)
     sources._load.cache_clear()
+    sources._resolve_auto.cache_clear()
     yield
     sources._load.cache_clear()
+    sources._resolve_auto.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,7 @@ def test_load_deterministic_and_disk_cached(offline, tmp_path, monkeypatch):
     assert torch.equal(a.objects, offline.objects) and torch.equal(a.backgrounds, offline.backgrounds)
     assert len(list((tmp_path / "cache").glob("offline-32-*.pt"))) == 1
     sources._load.cache_clear()
+    sources._resolve_auto.cache_clear()
     monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "other"))
     b = sources.load("offline", S)  # rebuilt from scratch
     assert torch.equal(a.objects, b.objects) and torch.equal(a.backgrounds, b.backgrounds)
@@ -106,6 +109,7 @@ def test_disk_cache_roundtrip_and_corrupt_file(tmp_path, monkeypatch):
     (cache_file,) = (tmp_path / "cache").glob("random-3-32-*.pt")
     assert list((tmp_path / "cache").glob("*.tmp")) == []
     sources._load.cache_clear()
+    sources._resolve_auto.cache_clear()
 
     def no_build(*args):
         raise AssertionError("should have been read from the cache")
@@ -118,6 +122,7 @@ def test_disk_cache_roundtrip_and_corrupt_file(tmp_path, monkeypatch):
 
     cache_file.write_bytes(b"not a torch file")
     sources._load.cache_clear()
+    sources._resolve_auto.cache_clear()
     c = sources.load("random:3", S)
     assert torch.equal(a.objects, c.objects)
     assert torch.equal(torch.load(cache_file, weights_only=True)["objects"], a.objects)
