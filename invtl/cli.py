@@ -45,10 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     bench_data = bench.add_parser("data", help="batched generation vs the per-sample PIL pipeline",
                                   description="Images per second of batched Transforms-2D generation on the CPU (and "
                                   "CUDA when present), side by side with an original-like per-sample PIL pipeline in "
-                                  "DataLoader workers, in the same run. Both CPU paths use --threads cores.")
+                                  "DataLoader workers, in the same run. Both CPU paths use --workers processes of one thread each.")
     _add_dataset_args(bench_data)
-    bench_data.add_argument("--threads", type=int, default=2, help="CPU cores for each path (default 2)")
-    bench_data.add_argument("--batch-size", type=int, default=4096, help="batch size of the batched CPU path")
+    bench_data.add_argument("--workers", type=int, default=2, help="DataLoader worker processes, i.e. CPU cores, for each path")
+    bench_data.add_argument("--batch-size", type=int, default=256, help="DataLoader batch size (default 256)")
+    bench_data.add_argument("--samples", type=int, default=8192, help="images timed for the PIL path (ours: 8x as many)")
     bench_data.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return parser
 
@@ -65,8 +66,8 @@ def _preview(args: argparse.Namespace) -> None:
 def _bench_data(args: argparse.Namespace) -> None:
     from invtl.bench import bench_data, table
 
-    result = bench_data(args.transforms, size=args.size, threads=args.threads, batch_size=args.batch_size,
-                        source=args.source)
+    result = bench_data(args.transforms, size=args.size, workers=args.workers, batch_size=args.batch_size,
+                        samples=args.samples, source=args.source)
     if args.json:
         print(json.dumps(result))
     else:

@@ -124,6 +124,11 @@ class Transforms2D(torch.utils.data.Dataset):
         images, labels = self.batch([i % self.n])
         return images[0], labels[0]
 
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Batched fetch for `DataLoader`: one rendering pass per batch instead of one per sample."""
+        images, labels = self.batch(indices)
+        return list(zip(images, labels))
+
     # --- per-index content -----------------------------------------------------------------
 
     def labels(self, indices: torch.Tensor) -> torch.Tensor:
@@ -143,7 +148,7 @@ class Transforms2D(torch.utils.data.Dataset):
             return Draws(derive("random-background", self.background_seed, self.split), indices).bytes("pixels", 3, S, S)
         if self.background == "black":
             return torch.zeros(len(indices), 3, S, S, dtype=torch.uint8, device=indices.device)
-        return photos[self.background_ids(indices)]
+        return photos.index_select(0, self.background_ids(indices))
 
     def _draws(self, position: int, name: str, indices: torch.Tensor) -> Draws:
         return Draws(derive("transform", self.transform_seed, self.split, position, name), indices)
@@ -174,7 +179,7 @@ class Transforms2D(torch.utils.data.Dataset):
         s0 = round(OBJECT_SCALE * self.size)
         o = (self.size - s0) // 2
         bb = torch.tensor([o, o, s0, s0], device=device).expand(len(idx), 4)
-        canvas = Canvas(objects[labels], bb)
+        canvas = Canvas(objects.index_select(0, labels), bb)
         params = []
         for position, name in enumerate(self.transforms):
             p = draw(name, self._draws(position, name, idx), canvas)

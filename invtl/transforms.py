@@ -218,10 +218,6 @@ def _rgb_to_hsv(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     return hue, sat, maxc
 
 
-# For each hue sector, which of (v, p, q, t) becomes r, g and b (Pillow's hsv2rgb).
-_SECTOR_RGB = ((0, 3, 1), (2, 0, 1), (1, 0, 3), (1, 2, 0), (3, 1, 0), (0, 1, 2))
-
-
 def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """PIL's HSV -> RGB; with s == 0, p = q = t = v, so grey needs no special case."""
     hf = h.float() * 6.0 / 255.0
@@ -231,9 +227,12 @@ def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tens
     p = torch.floor(v * (1.0 - fs) + 0.5)
     q = torch.floor(v * (1.0 - fs * f) + 0.5)
     t = torch.floor(v * (1.0 - fs * (1.0 - f)) + 0.5)
-    table = torch.tensor(_SECTOR_RGB, device=h.device)
-    pick = table[i.long() % 6].permute(0, 3, 1, 2)  # (N, 3, S, S)
-    return torch.stack([v, p, q, t], 1).gather(1, pick).clamp(0, 255)
+    sector = i.long() % 6
+    s0, s1, s2, s3, s4 = (sector == k for k in range(5))
+    r = torch.where(s0 | (sector == 5), v, torch.where(s1, q, torch.where(s4, t, p)))
+    g = torch.where(s1 | s2, v, torch.where(s0, t, torch.where(s3, q, p)))
+    b = torch.where(s3 | s4, v, torch.where(s2, t, torch.where(sector == 5, q, p)))
+    return torch.stack([r, g, b], 1).clamp(0, 255)
 
 
 def _brightness(rgb, p, legacy):
