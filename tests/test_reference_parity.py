@@ -1,0 +1,271 @@
+"""Parity of the batched tensor transforms (`invtl.transforms`) with the PIL reference.
+
+For every transform the batched `draw` gives the parameters of N samples; the batched `apply` and
+`invtl.reference.apply` (one PIL image at a time) then run with the same parameters and their
+outputs are compared. Objects are synthetic soft-edged RGBA shapes inside [5, 27)², like the
+preprocessed prototypes (fully transparent pixels have RGB 0).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from invtl import reference
+from invtl.rng import Draws
+from invtl.transforms import TRANSFORMS, Canvas, apply, composite, draw
+
+S = 32
+N = 32
+BB = (5, 5, 22, 22)
+NAMES = [*TRANSFORMS, "none"]
+WRAPPED = ["hue", "brightness", "grayscale", "posterize", "invert", "noise", "contrast"]
+
+
+class Tol(NamedTuple):
+    """At most `frac` of the pixels may have a channel (straight RGBA, every pixel) differing by
+    more than `levels`, and no channel anywhere may differ by more than `cap`."""
+
+    levels: int
+    frac: float
+    cap: int = 255
+
+
+EXACT = Tol(0, 0.0, 0)
+# Measured on these objects and on 4 seeds x 64 of them ("px" = pixels with any channel differing).
+TOLERANCE: dict[str, Tol] = {
+    **{name: EXACT for name in NAMES},
+    # Pillow samples nearest-neighbour affines in 16.16 fixed point, the batched op in float64:
+    # ties flip a few pixels to a neighbour (<= 0.01 % px, any size of difference).
+    "rotate": Tol(0, 0.0005),
+    "shear": Tol(0, 0.0005),
+    # Pillow's RGB->HSV rounds h in mixed float32/float64, the batched op in float32: hue one
+    # level off (<= 6 RGB levels) on <= 0.11 % px (0.32 % on the offline emoji).
+    "hue": Tol(0, 0.005, 6),
+    # Pillow resamples with 22-bit integer weights and un-premultiplies by truncation, the batched
+    # op rounds: 1 level on ~5 % (scale) / ~20 % (pixelate) px; scale > 1 level on <= 0.03 % px,
+    # where a small alpha amplifies a 1-level premultiplied difference (max seen 11).
+    "scale": Tol(1, 0.001),
+    "pixelate": Tol(1, 0.0),
+    # separable vs 2-D kernel summation order: an x.5 tie rounds the other way (<= 1 px in 65 536).
+    "blur": Tol(1, 0.0),
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """One torch thread, as in a DataLoader worker: the per-image convolutions of the reference
+    (blur, elastic) are tiny, and on a busy machine a second thread only adds contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _objects(n: int = N, seed: int = 0) -> torch.Tensor:
+    """Soft-edged discs, squares and stars, flat or textured, uint8 (n, 4, S, S) inside [5, 27)²."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:S, 0:S] + 0.5
+    objs = []
+    for i in range(n):
+        dx, dy = xx - 16 - rng.uniform(-2, 2), yy - 16 - rng.uniform(-2, 2)
+        r = np.hypot(dx, dy)
+        if i % 3 == 0:
+            inside = 8.5 - r  # disc
+        elif i % 3 == 1:
+            inside = 8.0 - np.maximum(abs(dx), abs(dy))  # square
+        else:
+            inside = 6.0 + 2.5 * np.cos(5 * np.arctan2(dy, dx)) - r  # star
+        alpha = np.clip(inside * rng.uniform(0.5, 2.0), 0, 1) * 255
+        grad = rng.uniform(-12, 12, (3, 2, 1, 1))
+        texture = rng.normal(0, 20, (3, S, S)) * (i % 2)
+        rgb = rng.uniform(0, 255, (3, 1, 1)) + grad[:, 0] * dx + grad[:, 1] * dy + texture
+        rgb = np.clip(rgb, 0, 255) * (alpha > 0)
+        objs.append(np.concatenate([rgb, alpha[None]]).round())
+    return torch.from_numpy(np.stack(objs)).to(torch.uint8)
+
+
+def _sample(params: dict[str, torch.Tensor], i: int) -> dict:
+    """Sample i's parameters as python scalars / numpy arrays, as `reference.apply` takes them."""
+    return {k: (v[i].item() if v.dim() == 1 else v[i].numpy()) for k, v in params.items()}
+
+
+def _pil(rgba: torch.Tensor) -> Image.Image:
+    return Image.fromarray(rgba.permute(1, 2, 0).numpy(), "RGBA")
+
+
+def _tensor(img: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.array(img)).permute(2, 0, 1).float()
+
+
+def _both(name: str, canvas: Canvas, params: dict, refs: list, legacy: frozenset[str] = frozenset()):
+    """Apply `name` batched to `canvas` and per sample to `refs` [(PIL image, bb)] with the same
+    params; returns (batched Canvas, new refs)."""
+    out = apply(name, canvas, params, legacy=legacy)
+    new = [
+        reference.apply(name, img, _sample(params, i), bb, size=S, legacy=legacy)
+        for i, (img, bb) in enumerate(refs)
+    ]
+    return out, new
+
+
+def _run(name: str, objects: torch.Tensor, legacy: frozenset[str] = frozenset()):
+    """(batched rgba, batched bb, reference rgba, reference bb) of `name` on prototype canvases."""
+    n = len(objects)
+    canvas = Canvas(objects.float(), torch.tensor([BB] * n))
+    params = draw(name, Draws(1234, torch.arange(n)), canvas)
+    if "apply" in params:  # both gate states, most samples transformed
+        params["apply"] = torch.arange(n) % 4 != 3
+    out, refs = _both(name, canvas, params, [(_pil(o), BB) for o in objects], legacy)
+    ref_rgba = torch.stack([_tensor(img) for img, _ in refs])
+    return out.rgba, out.bb, ref_rgba, torch.tensor([bb for _, bb in refs])
+
+
+def _check(batched: torch.Tensor, ref: torch.Tensor, tol: Tol) -> None:
+    diff = (batched - ref).abs().amax(1)  # (N, S, S): worst channel per pixel
+    frac = (diff > tol.levels).float().mean().item()
+    assert frac <= tol.frac, f"{frac:.4%} of pixels differ by > {tol.levels} levels (max {diff.max():.0f})"
+    assert diff.max() <= tol.cap, f"max |diff| {diff.max():.0f} > {tol.cap}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parity(name: str) -> None:
+    batched, bb, ref, ref_bb = _run(name, _objects())
+    assert torch.equal(bb, ref_bb)
+    _check(batched, ref, TOLERANCE[name])
+
+
+def _fired(name: str, g: torch.Generator) -> dict:
+    """`reference.draw` until the gate fires (so noise / elastic also carry their arrays)."""
+    while not (params := reference.draw(name, BB, S, g)).get("apply", True):
+        pass
+    return params
+
+
+@pytest.mark.parametrize("name", [*WRAPPED, "sharpen"])
+def test_reference_keeps_alpha(name: str) -> None:
+    """Spec §5.1: the wrapped photometric ops and sharpen leave the alpha bit-identical."""
+    g = torch.Generator().manual_seed(0)
+    for obj in _objects(8):
+        out, bb = reference.apply(name, _pil(obj), _fired(name, g), BB, size=S)
+        assert out.mode == "RGBA" and bb == BB
+        assert torch.equal(_tensor(out)[3], obj[3].float())
+
+
+@pytest.mark.parametrize("name", ["blur", "pixelate", "elastic", "erasing"])
+def test_reference_changes_alpha(name: str) -> None:
+    """Spec §5.1: blur, pixelate, elastic and erasing act on the alpha too."""
+    g = torch.Generator().manual_seed(0)
+    strong = {"blur": {"sigma": 1.5}, "erasing": {"x": 9, "y": 9}}.get(name, {})
+    for obj in _objects(8):
+        out, bb = reference.apply(name, _pil(obj), {**_fired(name, g), **strong}, BB, size=S)
+        assert out.mode == "RGBA" and bb == BB
+        assert not torch.equal(_tensor(out)[3], obj[3].float())
+
+
+def test_composite() -> None:
+    """Batched compositing equals PIL's paste with the alpha as mask exactly (every alpha value)."""
+    gen = torch.Generator().manual_seed(0)
+    fg = torch.randint(0, 256, (8, 4, S, S), generator=gen, dtype=torch.uint8)
+    fg[0, 3, :8] = torch.arange(256, dtype=torch.uint8).view(8, S)
+    bg = torch.randint(0, 256, (8, 3, S, S), generator=gen, dtype=torch.uint8)
+    batched = composite(Canvas(fg.float(), torch.tensor([BB] * 8)), bg)
+    for i in range(8):
+        ref = reference.composite(_pil(fg[i]), Image.fromarray(bg[i].permute(1, 2, 0).numpy(), "RGB"))
+        assert ref.mode == "RGB"
+        assert torch.equal(batched[i], torch.from_numpy(np.array(ref)).permute(2, 0, 1))
+
+
+def test_legacy_noise_wrap() -> None:
+    """Q3: 1.0 + 0.5 -> ⌊382.5⌋ mod 256 = 126 with the flag, clipped to 255 without; the batched op
+    agrees exactly under both settings."""
+    white = torch.full((1, 4, S, S), 255, dtype=torch.uint8)
+    canvas = Canvas(white.float(), torch.tensor([BB]))
+    params = {"apply": torch.tensor([True]), "noise": torch.full((1, 3, S, S), 0.5)}
+    for legacy, expected in [(frozenset(), 255), (frozenset({"legacy_noise_wrap"}), 126)]:
+        out, refs = _both("noise", canvas, params, [(_pil(white[0]), BB)], legacy)
+        assert (_tensor(refs[0][0])[:3] == expected).all()
+        assert (out.rgba[0, :3] == expected).all()
+        batched, _, ref, _ = _run("noise", _objects(), legacy)
+        _check(batched, ref, EXACT)
+
+
+@pytest.mark.parametrize("legacy", [frozenset(), frozenset({"legacy_scale_bb"})])
+def test_scale_then_translate(legacy: frozenset[str]) -> None:
+    """Q4: after `scale`, `translate` puts the object's top-left at the drawn position (±1 px); with
+    `legacy_scale_bb` it lands ≈ 5(1 − f) px up/left of it. Both implementations agree."""
+    opaque = torch.zeros(N, 4, S, S, dtype=torch.uint8)
+    opaque[:, :, 5:27, 5:27] = torch.tensor([200, 120, 40, 255], dtype=torch.uint8).view(4, 1, 1)
+    canvas = Canvas(opaque.float(), torch.tensor([BB] * N))
+    refs = [(_pil(o), BB) for o in opaque]
+    scale = draw("scale", Draws(0, torch.arange(N)), canvas)
+    canvas, refs = _both("scale", canvas, scale, refs, legacy)
+    params = draw("translate", Draws(1, torch.arange(N)), canvas)
+    canvas, refs = _both("translate", canvas, params, refs, legacy)
+    assert torch.equal(canvas.bb, torch.tensor([bb for _, bb in refs]))
+    _check(canvas.rgba, torch.stack([_tensor(img) for img, _ in refs]), TOLERANCE["scale"])
+    f = scale["f"]
+    s = torch.round(S * f)
+    expected_lag = 5 - torch.round(5 * s / S) if legacy else torch.zeros(N)  # ≈ 5(1 − f)
+    opaque_px = canvas.rgba[:, 3] >= 128  # (N, y, x)
+    first_x, first_y = opaque_px.any(1).float().argmax(1), opaque_px.any(2).float().argmax(1)
+    for first, pos in [(first_x, params["px"]), (first_y, params["py"])]:
+        assert ((first - (pos - expected_lag).clamp_min(0)).abs() <= 1).all()
+    if legacy:
+        assert expected_lag.max() >= 2 and (expected_lag - 5 * (1 - f)).abs().max() <= 1
+
+
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic."""
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(np.sort(a), grid, "right") / len(a)
+    cdf_b = np.searchsorted(np.sort(b), grid, "right") / len(b)
+    return float(np.abs(cdf_a - cdf_b).max())
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_draw_distribution(name: str) -> None:
+    """`reference.draw` (torch.rand, like the original's classes) and the batched keyed `draw` give
+    the same distributions: KS statistic < 0.05 on 4000 draws per scalar parameter (critical
+    value 0.044 at p = 0.001), arrays compared by their statistics on 200 draws."""
+    n = 4000 if name not in ("noise", "elastic") else 200
+    g = torch.Generator().manual_seed(0)
+    ref = [reference.draw(name, BB, S, g) for _ in range(n)]
+    batched = draw(name, Draws(7, torch.arange(n)), Canvas(torch.zeros(n, 4, S, S), torch.tensor([BB] * n)))
+    assert set(batched) == set(ref[0])
+    for key, values in batched.items():
+        if values.dim() == 1:
+            a = np.array([p[key] for p in ref], dtype=np.float64)
+            assert _ks(a, values.double().numpy()) < 0.05, key
+    if name in ("translate", "erasing"):  # spec §5: {0..9} per axis for the prototype, {0..17}
+        for key in ("px", "py") if name == "translate" else ("x", "y"):
+            values = set(range(10 if name == "translate" else 18))
+            assert {p[key] for p in ref} == values == set(batched[key].tolist())
+    if name in ("noise", "elastic"):  # per-array statistics: Welch z-test, |z| < 4
+        key = "noise" if name == "noise" else "displacement"
+        fired = [p[key] for p in ref if p["apply"]]
+        a, b = np.stack(fired).reshape(len(fired), -1), batched[key].reshape(n, -1).numpy()
+        stats = {"mean": lambda v: v.mean(1), "std": lambda v: v.std(1),
+                 "zeros": lambda v: (v == 0).mean(1), "ones": lambda v: (v == 1).mean(1)}
+        for stat_name, stat in stats.items():
+            sa, sb = stat(a), stat(b)
+            se = np.sqrt(sa.var() / len(sa) + sb.var() / len(sb))
+            assert abs(sa.mean() - sb.mean()) <= 4 * se + 1e-6, stat_name
+
+
+def test_reference_dataset() -> None:
+    objects, backgrounds = _objects(5), torch.randint(0, 256, (7, 3, S, S), dtype=torch.uint8)
+    ds = reference.ReferenceDataset(objects, backgrounds, ["scale", "rotate", "hue", "erasing"], n=16, seed=3)
+    assert len(ds) == 16
+    x, y = ds[4]
+    assert x.shape == (3, S, S) and x.dtype == torch.uint8 and y.dtype == torch.int64 and 0 <= y < 5
+    assert torch.equal(ds[4][0], x)
+    assert len({int(ds[i][1]) for i in range(16)}) > 1
+    plain = reference.ReferenceDataset(objects, torch.zeros(1, 3, S, S, dtype=torch.uint8), [], n=4)
+    x, y = plain[0]
+    obj = objects[int(y)].float()
+    assert torch.equal(x, torch.floor(obj[:3] * obj[3:] / 255 + 0.5).to(torch.uint8))
