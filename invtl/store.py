@@ -1,0 +1,168 @@
+"""Results store and checkpoint cache.
+
+A run is keyed by a hash of its full configuration; its result is one small JSON file
+`<root>/<profile>/<experiment>/<key>.json` holding {"config", "result", "provenance"}. Files are
+written atomically; a corrupt or mismatching file is reported and treated as absent, so the run is
+recomputed rather than its result used. Checkpoints live outside git under $INVTL_CACHE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+import invtl
+
+REPO = Path(__file__).resolve().parents[1]
+_RECORD_KEYS = ("config", "result", "provenance")
+
+
+def _canonical(config: dict) -> str:
+    return json.dumps(config, sort_keys=True)
+
+
+def config_key(config: dict) -> str:
+    """First 16 hex digits of sha256(json.dumps(config, sort_keys=True))."""
+    return hashlib.sha256(_canonical(config).encode()).hexdigest()[:16]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same directory, fsync it, then os.replace it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _default_root() -> Path:
+    return Path(os.environ.get("INVTL_RESULTS", REPO / "results"))
+
+
+@dataclass
+class Store:
+    """JSON results keyed by (profile, experiment, config hash)."""
+
+    root: Path = field(default_factory=_default_root)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
+    def path(self, profile: str, experiment: str, config: dict) -> Path:
+        return self.root / profile / experiment / f"{config_key(config)}.json"
+
+    def load(self, profile: str, experiment: str, config: dict) -> dict | None:
+        """The stored record, or None if absent, corrupt or stored for a different config."""
+        path = self.path(profile, experiment, config)
+        if not path.exists():
+            return None
+        return _read(path, expected_config=config)
+
+    def save(self, profile: str, experiment: str, config: dict, result: dict, provenance: dict) -> Path:
+        """Write the record atomically and return its path."""
+        path = self.path(profile, experiment, config)
+        record = {"config": config, "result": result, "provenance": provenance}
+        _atomic_write(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+        return path
+
+    def results(self, profile: str, experiment: str) -> list[dict]:
+        """Every valid record of an experiment, sorted by path; corrupt ones are skipped with a warning."""
+        records = (_read(p) for p in sorted((self.root / profile / experiment).glob("*.json")))
+        return [r for r in records if r is not None]
+
+
+def _first_line(e: BaseException) -> str:
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
+
+
+def _read(path: Path, expected_config: dict | None = None) -> dict | None:
+    """Parse and check a record; warn and return None if it is unusable."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        problem = f"unreadable ({_first_line(e)})"
+    else:
+        if not isinstance(record, dict) or any(k not in record for k in _RECORD_KEYS):
+            problem = f"not a record with keys {_RECORD_KEYS}"
+        elif not isinstance(record["config"], dict) or config_key(record["config"]) != path.stem:
+            problem = "stored config does not hash to the file name"
+        elif expected_config is not None and _canonical(record["config"]) != _canonical(expected_config):
+            problem = "stored config differs from the requested one"
+        else:
+            return record
+    warnings.warn(f"ignoring result file {path}: {problem}", stacklevel=3)
+    return None
+
+
+def _git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True, timeout=30).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no").strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def _device_name(device: str) -> str:
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    return f"{platform.processor() or platform.machine() or 'cpu'} ({os.cpu_count()} cores)"
+
+
+def provenance(seeds: dict | list | int, wall_time_s: float, device: str) -> dict:
+    """What produced a result: code, stack, hardware, seeds, time. No hostname."""
+    return {
+        "invtl_version": invtl.__version__,
+        "git_commit": _git_commit(),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "device": _device_name(device),
+        "seeds": seeds,
+        "wall_time_s": wall_time_s,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def checkpoint_dir() -> Path:
+    """$INVTL_CACHE/checkpoints (default ~/.cache/invtl/checkpoints), outside git."""
+    return Path(os.environ.get("INVTL_CACHE", Path.home() / ".cache" / "invtl")) / "checkpoints"
+
+
+def save_checkpoint(path: Path, state_dict: dict) -> None:
+    """torch.save the state dict atomically."""
+    buffer = io.BytesIO()
+    torch.save(state_dict, buffer)
+    _atomic_write(Path(path), buffer.getvalue())
+
+
+def load_checkpoint(path: Path) -> dict | None:
+    """The state dict (weights_only), or None if absent; None and a warning if it cannot be loaded."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types on corrupt archives
+        warnings.warn(f"ignoring checkpoint {path}: {_first_line(e)}", stacklevel=2)
+        return None

@@ -1,0 +1,121 @@
+import json
+import os
+import warnings
+
+import pytest
+import torch
+
+import invtl
+from invtl import store
+from invtl.store import Store, checkpoint_dir, config_key, load_checkpoint, provenance, save_checkpoint
+
+CONFIG = {"arch": "resnet18", "seed": 3, "transforms": ["rotate", "hue"], "lr": 0.1}
+RESULT = {"acc": 0.75, "l2": 0.4}
+
+
+def _save(s: Store, config: dict = CONFIG) -> os.PathLike:
+    return s.save("quick", "e5", config, RESULT, provenance({"seed": 3}, 1.5, "cpu"))
+
+
+def test_roundtrip_and_file_format(tmp_path):
+    s = Store(tmp_path)
+    assert s.load("quick", "e5", CONFIG) is None
+    path = _save(s)
+    assert path == tmp_path / "quick" / "e5" / f"{config_key(CONFIG)}.json" and len(path.stem) == 16
+    record = s.load("quick", "e5", CONFIG)
+    assert record["config"] == CONFIG and record["result"] == RESULT
+    stored = json.loads(path.read_text())
+    prov = stored["provenance"]
+    assert {"device", "git_commit", "torch_version", "seeds", "wall_time_s", "date", "invtl_version", "python_version"} <= set(prov)
+    assert prov["invtl_version"] == invtl.__version__ and prov["torch_version"] == torch.__version__
+    assert prov["seeds"] == {"seed": 3} and prov["wall_time_s"] == 1.5 and "cores" in prov["device"]
+    assert prov["date"].endswith("+00:00") and prov["git_commit"]
+    assert not any("host" in k for k in prov)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left
+
+
+def test_keys(tmp_path):
+    s = Store(tmp_path)
+    reordered = dict(reversed(list(CONFIG.items())))
+    assert s.path("quick", "e5", reordered) == s.path("quick", "e5", CONFIG)
+    assert s.path("quick", "e5", {**CONFIG, "seed": 4}) != s.path("quick", "e5", CONFIG)
+    _save(s)
+    assert s.load("quick", "e5", reordered)["config"] == CONFIG
+    assert s.load("quick", "e5", {**CONFIG, "seed": 4}) is None
+
+
+def test_default_root_from_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("INVTL_RESULTS", str(tmp_path))
+    assert Store().root == tmp_path
+    monkeypatch.delenv("INVTL_RESULTS")
+    assert Store().root == store.REPO / "results"
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: "not json",
+        lambda text: json.dumps({"config": CONFIG, "result": RESULT}),  # missing provenance
+        lambda text: text.replace('"seed": 3', '"seed": 5'),  # stored config differs
+    ],
+)
+def test_corrupt_file_is_reported_and_ignored(tmp_path, corrupt):
+    s = Store(tmp_path)
+    path = _save(s)
+    path.write_text(corrupt(path.read_text()))
+    with pytest.warns(UserWarning, match=path.name):
+        assert s.load("quick", "e5", CONFIG) is None
+    with pytest.warns(UserWarning, match=path.name):
+        assert s.results("quick", "e5") == []
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
+    s = Store(tmp_path)
+
+    def fail(*args):
+        raise OSError("interrupted")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="interrupted"):
+        _save(s)
+    monkeypatch.undo()
+    assert list((tmp_path / "quick" / "e5").iterdir()) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert s.load("quick", "e5", CONFIG) is None
+
+
+def test_results_skips_corrupt(tmp_path):
+    s = Store(tmp_path)
+    paths = [_save(s, {**CONFIG, "seed": seed}) for seed in range(3)]
+    paths[1].write_text("{")
+    with pytest.warns(UserWarning, match=paths[1].name):
+        records = s.results("quick", "e5")
+    assert sorted(r["config"]["seed"] for r in records) == [0, 2]
+    assert [config_key(r["config"]) for r in records] == sorted(config_key(r["config"]) for r in records)
+    assert s.results("quick", "missing") == []
+
+
+def test_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("INVTL_CACHE", str(tmp_path))
+    assert checkpoint_dir() == tmp_path / "checkpoints"
+    path = checkpoint_dir() / "net.pt"
+    state = torch.nn.Linear(3, 2).state_dict()
+    save_checkpoint(path, state)
+    loaded = load_checkpoint(path)
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
+    assert [p.name for p in path.parent.iterdir()] == ["net.pt"]
+    assert load_checkpoint(tmp_path / "absent.pt") is None
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="net.pt"):
+        assert load_checkpoint(path) is None
+
+
+def test_config_mismatch_under_same_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "config_key", lambda config: "0" * 16)  # force a collision
+    s = Store(tmp_path)
+    path = _save(s)
+    with pytest.warns(UserWarning, match=f"{path.name}: stored config differs"):
+        assert s.load("quick", "e5", {**CONFIG, "seed": 4}) is None
+    assert s.load("quick", "e5", CONFIG)["result"] == RESULT
