@@ -11,8 +11,19 @@ from invtl.data import BACKGROUNDS, TRANSFORMS
 EPILOG = """examples:
   invtl data preview --transforms rotate hue blur --objects 0 1 2 3 --out preview.png
   invtl data preview --transforms scale translate rotate --per-transform --out each.png
+  invtl run EXPERIMENT --profile smoke           # compute a grid into results/ (resumes)
+  invtl run EXPERIMENT --profile fast --shard 2/4 --device cuda   # one quarter of it
   invtl bench data                 # batched generation vs the original-like PIL pipeline
+  invtl bench train --json         # ResNet-18 pretraining: our path vs the original-like one
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line (exit code 2)."""
+
+    def error(self, message: str) -> None:
+        print(f"invtl: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(2)
 
 
 def _add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -23,7 +34,7 @@ def _add_dataset_args(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="invtl", description="Reproduce 'Understanding the Role of Invariance in "
+    parser = _Parser(prog="invtl", description="Reproduce 'Understanding the Role of Invariance in "
                                      "Transfer Learning' (Speicher et al., TMLR 2024).", epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -41,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--per-transform", action="store_true", help="one row per transform instead of one composed row")
     preview.add_argument("--out", default="preview.png", help="output PNG path (default preview.png)")
 
+    run = commands.add_parser("run", help="compute an experiment's grid into the results store",
+                              description="Compute every missing result of an experiment's grid into the results "
+                              "store (one JSON file per job under RESULTS/PROFILE/EXPERIMENT/). Finished jobs are "
+                              "skipped, so an interrupted run resumes where it stopped; --shard splits the grid "
+                              "across machines that share one results directory.")
+    run.add_argument("experiment", help="experiment name (see the book's reproducibility chapter)")
+    run.add_argument("--profile", default="smoke", help="smoke (CPU, minutes), fast (one GPU) or paper (exact protocol)")
+    run.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
+    run.add_argument("--only", default=None, metavar="PANEL", help="run one panel of the grid only")
+    run.add_argument("--shard", default=None, metavar="K/N", help="run the K-th of N interleaved parts (1-based)")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    run.add_argument("--results", default=None, metavar="DIR", help="results directory (default: the repository's results/)")
+    run.add_argument("--force", action="store_true", help="recompute results that are already stored")
+
     bench = commands.add_parser("bench", help="measure throughput").add_subparsers(dest="action", required=True)
     bench_data = bench.add_parser("data", help="batched generation vs the per-sample PIL pipeline",
                                   description="Images per second of batched Transforms-2D generation on the CPU (and "
@@ -51,7 +76,41 @@ def _parser() -> argparse.ArgumentParser:
     bench_data.add_argument("--batch-size", type=int, default=256, help="DataLoader batch size (default 256)")
     bench_data.add_argument("--samples", type=int, default=8192, help="images timed for the PIL path (ours: 8x as many)")
     bench_data.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench_train = bench.add_parser("train", help="pretraining img/s: our path vs the original-like baseline",
+                                   description="ResNet-18 pretraining on Transforms-2D in one run: our path (data "
+                                   "generated once on the device, bf16 + channels_last on CUDA) against an "
+                                   "original-like baseline (fp32 eager, PIL per-sample data in DataLoader workers).")
+    bench_train.add_argument("--model", default="resnet18", help="architecture (default resnet18)")
+    bench_train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    bench_train.add_argument("--batch-size", type=int, default=None, help="default 512 on CUDA, 32 on the CPU")
+    bench_train.add_argument("--steps", type=int, default=None, help="timed steps (default 60 on CUDA, 4 on the CPU)")
+    bench_train.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers (default min(cores, 12))")
+    bench_train.add_argument("--compile", action="store_true", help="torch.compile our model")
+    bench_train.add_argument("--source", default="auto", help="object source (default auto)")
+    bench_train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    import invtl.experiments  # noqa: F401  (registers the experiments)
+    from invtl.runner import parse_shard, run
+
+    counts = run(args.experiment, args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
+                 device=args.device, results=args.results, force=args.force)
+    print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored")
+
+
+def _bench_train(args: argparse.Namespace) -> None:
+    from invtl.bench import bench_train, table
+
+    result = bench_train(args.model, device=args.device, batch_size=args.batch_size, steps=args.steps,
+                         workers=args.workers, compile=args.compile, source=args.source)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['model']} pretraining on Transforms-2D, batch {result['batch_size']}, {result['steps']} timed "
+              f"steps, torch {result['torch']}")
+        print(table(result))
 
 
 def _preview(args: argparse.Namespace) -> None:
@@ -78,9 +137,10 @@ def _bench_data(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {("data", "preview"): _preview, ("bench", "data"): _bench_data}
+    handlers = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
+                ("run", None): _run}
     try:
-        handlers[(args.command, args.action)](args)
+        handlers[(args.command, getattr(args, "action", None))](args)
     except (ValueError, IndexError, ConnectionError) as err:
         print(f"invtl: error: {err}", file=sys.stderr)
         return 2

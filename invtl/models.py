@@ -104,17 +104,17 @@ def _shortcut(in_planes: int, out_planes: int, stride: int) -> nn.Sequential:
 
 
 class ResNet(Model):
-    def __init__(self, block: type[BasicBlock] | type[Bottleneck], num_blocks, num_classes: int):
+    def __init__(self, block: type[BasicBlock] | type[Bottleneck], num_blocks, num_classes: int, width: int = 64):
         super().__init__()
-        self.in_planes = 64
-        self.conv1 = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.layer1 = self._make_layer(block, 64, num_blocks[0], stride=1)
-        self.layer2 = self._make_layer(block, 128, num_blocks[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, num_blocks[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, num_blocks[3], stride=2)
+        self.in_planes = width
+        self.conv1 = nn.Conv2d(3, width, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.layer1 = self._make_layer(block, width, num_blocks[0], stride=1)
+        self.layer2 = self._make_layer(block, 2 * width, num_blocks[1], stride=2)
+        self.layer3 = self._make_layer(block, 4 * width, num_blocks[2], stride=2)
+        self.layer4 = self._make_layer(block, 8 * width, num_blocks[3], stride=2)
         self.avgpool = nn.AvgPool2d(4)
-        self.representation_dim = self.head_dim = 512 * block.expansion
+        self.representation_dim = self.head_dim = 8 * width * block.expansion
         self.head = nn.Linear(self.head_dim, num_classes)
 
     def _make_layer(self, block, planes: int, n: int, stride: int) -> nn.Sequential:
@@ -302,16 +302,25 @@ class ViT(Model):
 # --------------------------------------------------------------------------------------------
 
 
-def create(name: str, num_classes: int) -> Model:
-    """Build architecture ``name`` (one of ``MODELS``) with a ``num_classes``-way head."""
+def create(name: str, num_classes: int, width: float = 1.0) -> Model:
+    """Build architecture ``name`` (one of ``MODELS``) with a ``num_classes``-way head.
+
+    ``width`` < 1 narrows the CNNs' channels (ResNets, VGG-11) for CPU-sized runs; 1.0 is the
+    paper's network. It is a documented deviation, used only by CPU profiles.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if width != 1.0 and name not in ("resnet18", "resnet50", "vgg11"):
+        raise ValueError(f"width {width} is not supported for {name}; valid: 1.0 (width < 1 only for resnet18, resnet50, vgg11)")
+    if not 0 < width <= 1.0:
+        raise ValueError(f"width must be in (0, 1], got {width}")
     if name == "resnet18":
-        return ResNet(BasicBlock, (2, 2, 2, 2), num_classes)
+        return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, width=max(1, round(64 * width)))
     if name == "resnet50":
-        return ResNet(Bottleneck, (3, 4, 6, 3), num_classes)
+        return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, width=max(1, round(64 * width)))
     if name == "densenet121":
         return DenseNet((6, 12, 24, 16), growth=12, num_classes=num_classes)
     if name == "vgg11":
-        return VGG(VGG11_CFG, num_classes)
-    if name == "vit":
-        return ViT(num_classes)
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        cfg = tuple(v if v == "M" else max(1, round(v * width)) for v in VGG11_CFG)
+        return VGG(cfg, num_classes)
+    return ViT(num_classes)

@@ -1,0 +1,76 @@
+"""E-6 `tm`: transformation-set mismatch (nested sets), `protocol.md` E-6.
+
+Per seed, 8 transformations are drawn at random; t_k is the 30 objects under the first k of them.
+A model pretrained on t_k is linear-probed on every t_j, giving one row of the 8x8 matrix: targets
+j <= k ask only for invariances the model has learned, targets j > k add unseen ones.
+One job = one (architecture, seed, k): its pretraining, its own test accuracy and its 8 probes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from invtl import sources
+from invtl.data import TRANSFORMS
+from invtl.experiments.common import evaluate, pretrained, probe, t2d_splits
+from invtl.profiles import SETTINGS, settings
+from invtl.runner import Experiment, Job, register
+
+# seed id -> (config_seed, sampling_seed); init_seed = config_seed + 53
+SEEDS = {0: (9825, 507031), 1: (174, 348779), 2: (148, 7367), 3: (1219, 901), 4: (696, 3787),
+         5: (673, 6150), 6: (469, 4611), 7: (6995, 1756), 8: (4360, 264), 9: (1750, 4345)}
+NUM_OBJECTS = 30
+
+SETTINGS["tm"] = {
+    "smoke": dict(archs=["resnet18"], seeds=[0], width=0.25, num_transforms=3, n_train=256, n_val=64, n_test=128,
+                  pt_epochs=2, lp_epochs=10, batch_size=64),
+    "fast": dict(archs=["resnet18"], seeds=[0, 1, 2], width=1.0, num_transforms=8, n_train=50_000, n_val=10_000,
+                 n_test=10_000, pt_epochs=20, lp_epochs=30, batch_size=256),
+    "paper": dict(archs=["resnet18", "vgg11", "densenet121", "vit"], seeds=list(range(10)), width=1.0, num_transforms=8,
+                  n_train=50_000, n_val=10_000, n_test=10_000, pt_epochs=100, lp_epochs=200, batch_size=256),
+}
+
+
+def task(config_seed: int) -> tuple[list[str], list[int]]:
+    """The seed's 8 transformations (drawn order) and 30 objects, drawn as the original did."""
+    rng = np.random.default_rng(config_seed)
+    drawn = rng.choice(list(TRANSFORMS), 8, replace=False)
+    objects = rng.choice(61, NUM_OBJECTS, replace=False)
+    return [str(t) for t in drawn], [int(o) for o in objects]
+
+
+def jobs(profile: str, seeds: list[int]) -> list[Job]:
+    s = settings("tm", profile)
+    source = sources.resolve("auto")
+    out = []
+    for arch in s["archs"]:
+        for seed in seeds:
+            if seed not in SEEDS:
+                raise ValueError(f"unknown seed id {seed} for tm; valid: {', '.join(map(str, SEEDS))}")
+            config_seed, sampling_seed = SEEDS[seed]
+            for k in range(1, s["num_transforms"] + 1):
+                config = {k_: v for k_, v in s.items() if k_ not in ("archs", "seeds")}
+                config.update(arch=arch, seed=seed, k=k, config_seed=config_seed, sampling_seed=sampling_seed,
+                              init_seed=config_seed + 53, source=source)
+                out.append(Job(config, run_job, panel=arch))
+    return out
+
+
+def run_job(config: dict, ctx) -> dict:
+    transforms, objects = task(config["config_seed"])
+    transforms = transforms[: config["num_transforms"]]
+    k, device = config["k"], ctx.device
+    own = t2d_splits(config, transforms[:k], objects, config["n_train"], device)
+    pt_key = {key: config[key] for key in ("arch", "k", "config_seed", "sampling_seed", "init_seed", "source",
+                                           "n_train", "pt_epochs", "batch_size", "num_transforms", "width")}
+    model = pretrained(ctx, config["arch"], NUM_OBJECTS, own, config, {"experiment": "tm", **pt_key})
+    result = {"transforms": transforms, "objects": objects, "pretraining": evaluate(model, own), "transfer": []}
+    for j in range(1, len(transforms) + 1):
+        target = own if j == k else t2d_splits(config, transforms[:j], objects, config["n_train"], device)
+        _, acc = probe(model, target, NUM_OBJECTS, config, seed=config["init_seed"] + j, progress=ctx.progress)
+        result["transfer"].append({"j": j, **acc})
+    return result
+
+
+register(Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
+                    jobs=jobs, default_seeds=lambda profile: settings("tm", profile)["seeds"]))

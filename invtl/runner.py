@@ -1,0 +1,142 @@
+"""Run an experiment's grid of jobs into the results store: resumable, shardable, with progress.
+
+An experiment is a name, its panels and a function that lists its jobs for a profile and seeds.
+A job is one JSON-serialisable configuration (the store's key) and the function that computes its
+result. Jobs whose result is already stored are skipped, so an interrupted grid resumes where it
+stopped; `force` recomputes. `shard=(k, n)` runs every n-th job starting at the k-th (1-based),
+so independent machines or a Slurm array can share one grid and write into one results directory.
+Pretrained models shared by several jobs are cached as checkpoints (`Context.pretrained`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from invtl import store as store_mod
+from invtl.profiles import PROFILES
+
+
+@dataclass(frozen=True)
+class Job:
+    config: dict
+    run: Callable[[dict, "Context"], dict] = field(compare=False)
+    panel: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    description: str
+    panels: tuple[str, ...]
+    jobs: Callable[[str, list[int]], list[Job]]
+    default_seeds: Callable[[str], list[int]]
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    EXPERIMENTS[experiment.name] = experiment
+    return experiment
+
+
+@dataclass
+class Context:
+    """What a job gets besides its configuration: the device and a checkpoint-backed model cache."""
+
+    device: torch.device
+    progress: bool = False
+
+    def pretrained(self, config: dict, build: Callable[[], nn.Module], train: Callable[[nn.Module], None]) -> nn.Module:
+        """The model `build()` trained by `train(model)`, loaded from the checkpoint of `config`
+        (a JSON dict naming everything that determines the weights) when one exists."""
+        path = store_mod.checkpoint_dir() / f"{store_mod.config_key(config)}.pt"
+        model = build().to(self.device)
+        state = store_mod.load_checkpoint(path) if path.exists() else None
+        if state is not None:
+            model.load_state_dict(state)
+            return model
+        train(model)
+        store_mod.save_checkpoint(path, model.state_dict())
+        return model
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """'auto' (or None) means CUDA when available, else the CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available; valid here: auto, cpu")
+    return torch.device(device)
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """'K/N' (1 <= K <= N) -> (K, N); None -> (1, 1)."""
+    if text is None:
+        return 1, 1
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise ValueError(f"malformed shard {text!r}; valid: K/N with 1 <= K <= N, e.g. 1/4")
+    return int(m.group(1)), int(m.group(2))
+
+
+def experiment(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; valid: {', '.join(EXPERIMENTS) or '(none registered)'}")
+    return EXPERIMENTS[name]
+
+
+def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: str | None, shard: tuple[int, int]) -> list[Job]:
+    """The jobs of one shard of an experiment's grid, in a stable order."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    if only is not None and only not in exp.panels:
+        raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join(exp.panels)}")
+    jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile))
+    jobs = [j for j in jobs if only is None or j.panel == only]
+    k, n = shard
+    return jobs[k - 1 :: n]
+
+
+def run(
+    name: str,
+    profile: str,
+    seeds: list[int] | None = None,
+    only: str | None = None,
+    shard: tuple[int, int] = (1, 1),
+    device: str | None = "auto",
+    results: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Compute every missing result of a grid (or one shard of it); returns counts of done/skipped."""
+    exp = experiment(name)
+    jobs = select_jobs(exp, profile, seeds, only, shard)
+    ctx = Context(resolve_device(device), progress=progress)
+    store = store_mod.Store(results) if results else store_mod.Store()
+    counts = {"computed": 0, "skipped": 0}
+    todo = []
+    for job in jobs:
+        if not force and store.load(profile, name, job.config) is not None:
+            counts["skipped"] += 1
+        else:
+            todo.append(job)
+    for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
+        start = time.perf_counter()
+        result = job.run(job.config, ctx)
+        prov = store_mod.provenance(seeds=[job.config.get("seed")], wall_time_s=time.perf_counter() - start, device=str(ctx.device))
+        store.save(profile, name, job.config, result, prov)
+        counts["computed"] += 1
+    if not jobs:
+        warnings.warn(f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2)
+    return counts

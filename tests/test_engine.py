@@ -1,0 +1,161 @@
+"""The training engine end to end on the CPU: pretrain, probe, fine-tune, invariance, grids."""
+
+import json
+
+import pytest
+import torch
+
+import invtl.experiments  # noqa: F401  (registers the experiments)
+from invtl import runner
+from invtl.cli import main
+from invtl.data import Transforms2D
+from invtl.experiments import tm
+from invtl.invariance import invariance, twin_features
+from invtl.models import create
+from invtl.train import TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy, pretrain
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("INVTL_RESULTS", str(tmp_path / "results"))
+    torch.set_num_threads(2)
+
+
+def splits(transforms, n=256, transform_seed=None, objects=range(5)):
+    make = lambda split, k: Transforms2D(transforms, objects, k, 7, transform_seed=transform_seed, split=split, source="offline")
+    return make("train", n).generate(), make("test", n // 2).generate()
+
+
+def test_pretrain_probe_finetune_invariance_end_to_end():
+    (xtr, ytr), (xte, yte) = splits(["translate"])
+    torch.manual_seed(0)
+    model = create("resnet18", 5, width=0.25)
+    pretrain(model, xtr, ytr, TrainConfig(epochs=3, batch_size=32), seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    feats = embed(model, xtr)
+    head = linear_probe(feats, ytr, 5, TrainConfig(epochs=20, batch_size=64), seed=1)
+    with torch.inference_mode():
+        probe_acc = macro_accuracy(head(embed(model, xte)), yte)
+    # the probe leaves the backbone, BatchNorm running statistics included, untouched
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert probe_acc > 0.5  # 5 objects under translate: far above chance (0.2)
+
+    model.head = head
+    fine_tune(model, (xtr[:64], ytr[:64]), TrainConfig(epochs=2, batch_size=32, schedule="linear"), seed=2)
+    changed = [k for k, v in model.state_dict().items() if k in before and not torch.equal(before[k], v)]
+    assert any(k.startswith("conv1") for k in changed) and model.head is head
+
+    # twins: same objects and backgrounds, different translations; unrelated pairs are far
+    (a, _), _ = splits(["translate"], transform_seed=1)
+    (b, _), _ = splits(["translate"], transform_seed=2)
+    fa, fb = twin_features(model, a, b, batch_size=128)
+    scores = invariance(fa, fb, batch_size=128)
+    assert 0.0 < scores["l2"] < 1.0  # twins closer than random pairs
+    assert invariance(fa, fa, batch_size=128)["l2"] == 0.0
+
+
+def test_lr_schedules():
+    linear, legacy, vit = lr_factor("linear", 50), lr_factor("legacy_linear5", 50), lr_factor("vit", 50)
+    assert [round(legacy(e), 3) for e in range(7)] == [1.0, 0.8, 0.6, 0.4, 0.2, 0.0, 0.0]  # bug B2
+    assert linear(0) == 1.0 and linear(49) == pytest.approx(0.02) and linear(25) == 0.5
+    assert vit(0) * 1e-3 == pytest.approx(1e-6) and vit(5) == pytest.approx(1.0)
+    assert vit(49) * 1e-3 == pytest.approx(8.9e-4, rel=0.01)  # protocol: a 50-epoch run ends near 8.9e-4
+    assert vit(99) * 1e-3 == pytest.approx(5.5e-4, rel=0.01)  # and a 100-epoch run near 5.5e-4
+    with pytest.raises(ValueError, match="unknown schedule 'step'; valid: constant"):
+        lr_factor("step", 5)
+
+
+def test_macro_accuracy_is_mean_per_class_recall():
+    labels = torch.tensor([0, 0, 0, 0, 1, 1])
+    preds = torch.tensor([0, 0, 0, 0, 0, 1])
+    assert macro_accuracy(preds, labels) == pytest.approx((1.0 + 0.5) / 2)
+
+
+TINY = dict(tm.SETTINGS["tm"]["smoke"], num_transforms=2, n_train=96, n_val=32, n_test=64, lp_epochs=3)
+
+
+def tiny_config(k):
+    config = {key: v for key, v in TINY.items() if key not in ("archs", "seeds")}
+    return dict(config, arch="resnet18", seed=0, k=k, config_seed=9825, sampling_seed=507031, init_seed=9878, source="offline")
+
+
+def test_same_seed_same_result(tmp_path, monkeypatch):
+    first = tm.run_job(tiny_config(2), runner.Context(torch.device("cpu")))
+    monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "other-cache"))  # retrain, do not reuse the checkpoint
+    second = tm.run_job(tiny_config(2), runner.Context(torch.device("cpu")))
+    assert first == second
+    assert first["transforms"] == tm.task(9825)[0][:2] and len(first["transfer"]) == 2
+
+
+def test_task_instances_are_drawn_like_the_original():
+    transforms, objects = tm.task(9825)
+    assert len(set(transforms)) == 8 and len(set(objects)) == 30 and max(objects) < 61
+    assert tm.task(9825) == (transforms, objects) and tm.task(174) != (transforms, objects)
+
+
+def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
+    monkeypatch.setitem(tm.SETTINGS["tm"], "smoke", TINY)
+    jobs = tm.jobs("smoke", [0])
+    calls = []
+
+    def dies_on_second_job(config, ctx):
+        calls.append(config["k"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the machine goes away mid-grid
+        return tm.run_job(config, ctx)
+
+    def use(run):
+        grid = lambda profile, seeds: [runner.Job(j.config, run, j.panel) for j in jobs]
+        monkeypatch.setitem(runner.EXPERIMENTS, "tm", runner.Experiment("tm", "", ("resnet18",), grid, lambda p: [0]))
+
+    use(dies_on_second_job)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run("tm", "smoke", device="cpu", progress=False)
+    files = sorted((tmp_path / "results" / "smoke" / "tm").glob("*.json"))
+    assert len(files) == 1
+    kept = files[0].read_text()
+
+    use(tm.run_job)
+    counts = runner.run("tm", "smoke", device="cpu", progress=False)
+    assert counts == {"computed": 1, "skipped": 1}
+    files = sorted((tmp_path / "results" / "smoke" / "tm").glob("*.json"))
+    assert len(files) == 2 and kept in [f.read_text() for f in files]
+
+    # a corrupt result file is reported and recomputed, never used
+    victim = next(f for f in files if f.read_text() == kept)
+    victim.write_text(kept[: len(kept) // 2])
+    with pytest.warns(UserWarning, match=victim.name):
+        counts = runner.run("tm", "smoke", device="cpu", progress=False)
+    assert counts == {"computed": 1, "skipped": 1}
+    assert json.loads(victim.read_text())["result"]["transfer"]
+
+
+def test_shards_partition_the_grid():
+    exp = runner.experiment("tm")
+    whole = runner.select_jobs(exp, "paper", [0, 1], None, (1, 1))
+    parts = [runner.select_jobs(exp, "paper", [0, 1], None, (k, 3)) for k in (1, 2, 3)]
+    keys = lambda jobs: [json.dumps(j.config, sort_keys=True) for j in jobs]
+    assert sorted(sum(map(keys, parts), [])) == sorted(keys(whole))
+    assert len(whole) == 4 * 2 * 8  # archs x seeds x pretraining sets
+    assert {j.panel for j in runner.select_jobs(exp, "paper", [0], "vit", (1, 1))} == {"vit"}
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "nope", "--profile", "smoke"], "unknown experiment 'nope'; valid: tm"),
+        (["run", "tm", "--profile", "huge"], "unknown profile 'huge'; valid: smoke, fast, paper"),
+        (["run", "tm", "--only", "lenet"], "unknown panel 'lenet' for tm; valid: resnet18"),
+        (["run", "tm", "--shard", "3/2"], "malformed shard '3/2'; valid: K/N with 1 <= K <= N"),
+        (["run", "tm", "--shard", "one"], "malformed shard 'one'"),
+        (["run", "tm", "--seeds", "42"], "unknown seed id 42 for tm"),
+        (["run", "tm", "--device", "tpu"], "unknown device 'tpu'"),
+        (["bench", "train", "--model", "lenet", "--device", "cpu"], "unknown model 'lenet'; choose one of resnet18"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
