@@ -5,8 +5,9 @@ levels 0..255, plus each sample's nominal bounding box (x, y, w, h). Every trans
 halves: `draw(name, rng, canvas)` draws its per-sample parameters from keyed random numbers, and
 `apply(name, canvas, params)` applies them to the whole batch in one pass (no Python loop over
 samples), on whatever device the canvas lives. Results are re-quantised to integer levels after
-every step, as the original's PIL pipeline did, so `invtl.reference` (the PIL implementation)
-agrees within a few levels.
+every step, as the original's PIL pipeline did, following Pillow's integer and mixed-precision
+arithmetic where it has any, so `invtl.reference` (the PIL implementation) agrees bit for bit on
+every transform except blur (one level, on rare x.5 ties of the summation order).
 
 Parameter ranges, probabilities and alpha behaviour follow `transforms2d.md` §5. Choices where the
 original had a quirk (each reproducible through `legacy`):
@@ -149,9 +150,7 @@ def apply(name: str, canvas: Canvas, params: dict[str, torch.Tensor], legacy: fr
     elif name == "h_flip":
         out = x.flip(-1)
     elif name == "rotate":
-        a = -torch.deg2rad(params["angle"].double())
-        cos, sin = torch.cos(a), torch.sin(a)
-        out = _affine_nearest(x, torch.stack([cos, sin, -sin, cos], 1))
+        out = _affine_nearest(x, _rotation(params["angle"].double()))
     elif name == "shear":
         out = _affine_nearest(x, _inverse_shear(params["sx"].double(), params["sy"].double()))
     elif name == "sharpen":
@@ -199,21 +198,26 @@ def _blend(degenerate: torch.Tensor, x: torch.Tensor, factor: torch.Tensor) -> t
 
 def _hue(rgb: torch.Tensor, p, legacy) -> torch.Tensor:
     h, s, v = _rgb_to_hsv(rgb)
-    shift = torch.trunc(p["h"] * 255).long().view(-1, 1, 1)
+    shift = torch.trunc(p["h"].double() * 255).long().view(-1, 1, 1)  # np.int32(hue_factor * 255)
     return _hsv_to_rgb(torch.remainder(h + shift, 256), s, v)
 
 
 def _rgb_to_hsv(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """PIL's integer RGB -> HSV (each channel 0..255), as in Pillow's Convert.c."""
+    """PIL's integer RGB -> HSV (each channel 0..255), as in Pillow's Convert.c `rgb2hsv_row`.
+
+    Pillow mixes float32 and float64: the divisions by cr are float32, `2.0 + rc - bc` is summed
+    in double and stored as float32, `fmod(h / 6.0 + 1.0, 1.0)` runs in double and is stored as
+    float32, and the hue level is (int)(h * 255.0) in double. Matching each step reproduces all
+    2^24 colours exactly."""
     r, g, b = rgb.unbind(1)
     maxc = torch.maximum(r, torch.maximum(g, b))
     minc = torch.minimum(r, torch.minimum(g, b))
     cr = (maxc - minc).clamp_min(1)
-    rc, gc, bc = (maxc - r) / cr, (maxc - g) / cr, (maxc - b) / cr
-    h = torch.where(r == maxc, bc - gc, torch.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc))
-    h = torch.fmod(h / 6.0 + 1.0, 1.0)
+    rc, gc, bc = ((maxc - r) / cr).double(), ((maxc - g) / cr).double(), ((maxc - b) / cr).double()
+    h = torch.where(r == maxc, bc - gc, torch.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc)).float()
+    h = torch.fmod(h.double() / 6.0 + 1.0, 1.0).float()
     grey = maxc == minc
-    hue = torch.where(grey, 0, torch.trunc(h * 255.0).clamp(0, 255)).long()
+    hue = torch.where(grey, 0, torch.trunc(h.double() * 255.0).clamp(0, 255)).long()
     sat = torch.where(grey, 0, torch.trunc((maxc - minc) / maxc.clamp_min(1) * 255.0).clamp(0, 255)).long()
     return hue, sat, maxc
 
@@ -311,19 +315,36 @@ def _shift(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
 
 
 def _affine_nearest(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-    """PIL's nearest-neighbour AFFINE transform about the canvas centre.
+    """PIL's nearest-neighbour AFFINE transform about the canvas centre (Geometry.c `affine_fixed`).
 
     m: (N, 4) float64 inverse matrix (a, b, d, e) mapping output to input coordinates relative to
-    the centre (S/2, S/2); pixel centres sit at +0.5 and the source index is floor(coordinate).
+    the centre (S/2, S/2). Pillow adds the translation c = -a S/2 - b S/2 + S/2 (f likewise) and
+    samples in 16.16 fixed point: with FIX(v) = floor(65536 v + 0.5), the source pixel of output
+    (x, y) is (FIX(c + a/2 + b/2) + x FIX(a) + y FIX(b)) >> 16 (an arithmetic shift, i.e. floor),
+    and likewise for its row; sources outside the canvas are transparent.
     """
     S = x.shape[-1]
     c = S / 2.0
-    r = torch.arange(S, device=x.device, dtype=torch.float64) + 0.5 - c
+    a, b, d, e = m.unbind(1)
+    tx = a * -c + b * -c + c  # in the order of torchvision / Image.rotate
+    ty = d * -c + e * -c + c
+
+    def fix(v: torch.Tensor) -> torch.Tensor:
+        return torch.floor(v * 65536.0 + 0.5).long().view(-1, 1, 1)
+
+    r = torch.arange(S, device=x.device)
     ox, oy = r.view(1, 1, S), r.view(1, S, 1)
-    a, b, d, e = (m[:, i].view(-1, 1, 1) for i in range(4))
-    sx = torch.floor(a * ox + b * oy + c).long()
-    sy = torch.floor(d * ox + e * oy + c).long()
+    sx = (fix(tx + a * 0.5 + b * 0.5) + ox * fix(a) + oy * fix(b)) >> 16
+    sy = (fix(ty + d * 0.5 + e * 0.5) + ox * fix(d) + oy * fix(e)) >> 16
     return _gather(x, sx, sy)
+
+
+def _rotation(angle: torch.Tensor) -> torch.Tensor:
+    """PIL Image.rotate's inverse matrix (a, b, d, e) for angles in degrees; Pillow rounds the
+    cosine and sine to 15 decimals."""
+    t = -torch.deg2rad(angle)
+    cos, sin = (torch.round(v * 1e15) / 1e15 for v in (torch.cos(t), torch.sin(t)))
+    return torch.stack([cos, sin, -sin, cos], 1)
 
 
 def _inverse_shear(sx_deg: torch.Tensor, sy_deg: torch.Tensor) -> torch.Tensor:
@@ -349,7 +370,8 @@ def _box(t: torch.Tensor) -> torch.Tensor:
 
 
 def _resample_matrix(in_size: int, out_size: torch.Tensor, canvas: int, offset: torch.Tensor, kernel, support: float):
-    """Pillow's separable resampling weights, (N, canvas, in_size).
+    """Pillow's separable resampling weights as its 22-bit integer coefficients, float64
+    (N, canvas, in_size) (Resample.c `precompute_coeffs` and `normalize_coeffs_8bpc`).
 
     Row r of sample n computes output pixel r - offset[n] of a resize from `in_size` to
     `out_size[n]` pixels (rows outside the resized image are zero, i.e. transparent).
@@ -366,20 +388,29 @@ def _resample_matrix(in_size: int, out_size: torch.Tensor, canvas: int, offset: 
     xmax = torch.trunc(center + sup + 0.5).clamp_max(in_size)
     w = kernel((x - center + 0.5) / filterscale) * ((x >= xmin) & (x < xmax))
     w = w / w.sum(-1, keepdim=True).clamp_min(1e-12)
+    w = torch.trunc(w * 2.0**22 + torch.where(w < 0, -0.5, 0.5))  # (int)(w * 2^22 ± 0.5)
     inside = (xx >= 0) & (xx < out)
-    return (w * inside).float()
+    return w * inside
+
+
+def _clip8(acc: torch.Tensor) -> torch.Tensor:
+    """Pillow's 8-bit resampling sum: start at 2^21 (rounding), shift right by 22 bits, clip to
+    0..255 (exact in float64)."""
+    return torch.floor((acc + 2.0**21) / 2.0**22).clamp(0, 255)
 
 
 def _resize_rgba(x: torch.Tensor, wy: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
-    """Pillow's RGBA resize: premultiply, horizontal pass, vertical pass (each rounded to 8 bits),
-    un-premultiply. wy: (N, H_out, H_in), wx: (N, W_out, W_in)."""
+    """Pillow's RGBA resize: premultiply (rounded), horizontal pass, vertical pass (integer
+    weights, each rounded to 8 bits), un-premultiply by truncation, 255 v // a, keeping v where
+    a is 0 or 255 (Convert.c `rgba2rgbA`). wy: (N, H_out, H_in), wx: (N, W_out, W_in), float64
+    integers from `_resample_matrix`; the sums stay below 2^53, so the float64 matmuls are exact."""
     a = x[:, 3:]
-    pre = torch.cat([torch.floor(x[:, :3] * a / 255.0 + 0.5), a], 1)
-    h = torch.floor(pre @ wx.transpose(1, 2).unsqueeze(1) + 0.5).clamp(0, 255)
-    v = torch.floor(wy.unsqueeze(1) @ h + 0.5).clamp(0, 255)
-    a = v[:, 3:]
-    rgb = torch.where(a > 0, torch.floor((255.0 * v[:, :3] + torch.floor(a / 2)) / a.clamp_min(1)), 0.0)
-    return torch.cat([rgb.clamp(0, 255), a], 1)
+    pre = torch.cat([torch.floor(x[:, :3] * a / 255.0 + 0.5), a], 1).double()
+    h = _clip8(pre @ wx.transpose(1, 2).unsqueeze(1))
+    v = _clip8(wy.unsqueeze(1) @ h).float()
+    rgb, a = v[:, :3], v[:, 3:]
+    rgb = torch.where((a == 0) | (a == 255), rgb, torch.floor(255.0 * rgb / a).clamp(0, 255))
+    return torch.cat([rgb, a], 1)
 
 
 def _scale(x: torch.Tensor, bb: torch.Tensor, f: torch.Tensor, legacy_bb: bool):
@@ -388,6 +419,7 @@ def _scale(x: torch.Tensor, bb: torch.Tensor, f: torch.Tensor, legacy_bb: bool):
     o = (S - new) // 2
     w = _resample_matrix(S, new, S, o, _bicubic, 2.0)
     out = _resize_rgba(x, w, w)
+    out = torch.where((new == S).view(-1, 1, 1, 1), x, out)  # PIL's resize to the same size is a copy
     if legacy_bb:
         xy = bb[:, :2] + o[:, None]
     else:
