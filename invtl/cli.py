@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     run.add_argument("--results", default=None, metavar="DIR", help="results directory (default: the repository's results/)")
     run.add_argument("--force", action="store_true", help="recompute results that are already stored")
+    run.add_argument("--legacy", nargs="+", default=[], metavar="OPTION",
+                     help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
+                     "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)")
 
     bench = commands.add_parser("bench", help="measure throughput").add_subparsers(dest="action", required=True)
     bench_data = bench.add_parser("data", help="batched generation vs the per-sample PIL pipeline",
@@ -96,7 +99,7 @@ def _run(args: argparse.Namespace) -> None:
     from invtl.runner import parse_shard, run
 
     counts = run(args.experiment, args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
-                 device=args.device, results=args.results, force=args.force)
+                 device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy))
     print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored")
 
 

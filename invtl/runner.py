@@ -36,7 +36,7 @@ class Experiment:
     name: str
     description: str
     panels: tuple[str, ...]
-    jobs: Callable[[str, list[int]], list[Job]]
+    jobs: Callable[[str, list[int], tuple[str, ...]], list[Job]]
     default_seeds: Callable[[str], list[int]]
 
 
@@ -96,13 +96,19 @@ def experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: str | None, shard: tuple[int, int]) -> list[Job]:
+def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: str | None, shard: tuple[int, int],
+                legacy: tuple[str, ...] = ()) -> list[Job]:
     """The jobs of one shard of an experiment's grid, in a stable order."""
+    from invtl.experiments.common import LEGACY_OPTIONS
+
+    for flag in legacy:
+        if flag not in LEGACY_OPTIONS:
+            raise ValueError(f"unknown legacy option {flag!r}; valid: {', '.join(LEGACY_OPTIONS)}")
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     if only is not None and only not in exp.panels:
         raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join(exp.panels)}")
-    jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile))
+    jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile), tuple(legacy))
     jobs = [j for j in jobs if only is None or j.panel == only]
     k, n = shard
     return jobs[k - 1 :: n]
@@ -118,10 +124,11 @@ def run(
     results: str | None = None,
     force: bool = False,
     progress: bool = True,
+    legacy: tuple[str, ...] = (),
 ) -> dict[str, int]:
     """Compute every missing result of a grid (or one shard of it); returns counts of done/skipped."""
     exp = experiment(name)
-    jobs = select_jobs(exp, profile, seeds, only, shard)
+    jobs = select_jobs(exp, profile, seeds, only, shard, legacy)
     ctx = Context(resolve_device(device), progress=progress)
     store = store_mod.Store(results) if results else store_mod.Store()
     counts = {"computed": 0, "skipped": 0}

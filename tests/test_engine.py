@@ -78,7 +78,8 @@ TINY = dict(tm.SETTINGS["tm"]["smoke"], num_transforms=2, n_train=96, n_val=32, 
 
 def tiny_config(k):
     config = {key: v for key, v in TINY.items() if key not in ("archs", "seeds")}
-    return dict(config, arch="resnet18", seed=0, k=k, config_seed=9825, sampling_seed=507031, init_seed=9878, source="offline")
+    return dict(config, arch="resnet18", seed=0, k=k, config_seed=9825, sampling_seed=507031, init_seed=9878,
+                source="offline", legacy=[])
 
 
 def test_same_seed_same_result(tmp_path, monkeypatch):
@@ -107,7 +108,7 @@ def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
         return tm.run_job(config, ctx)
 
     def use(run):
-        grid = lambda profile, seeds: [runner.Job(j.config, run, j.panel) for j in jobs]
+        grid = lambda profile, seeds, legacy: [runner.Job(j.config, run, j.panel) for j in jobs]
         monkeypatch.setitem(runner.EXPERIMENTS, "tm", runner.Experiment("tm", "", ("resnet18",), grid, lambda p: [0]))
 
     use(dies_on_second_job)
@@ -152,6 +153,7 @@ def test_shards_partition_the_grid():
         (["run", "tm", "--shard", "one"], "malformed shard 'one'"),
         (["run", "tm", "--seeds", "42"], "unknown seed id 42 for tm"),
         (["run", "tm", "--device", "tpu"], "unknown device 'tpu'"),
+        (["run", "tm", "--legacy", "legacy_everything"], "unknown legacy option 'legacy_everything'; valid: legacy_noise_wrap"),
         (["bench", "train", "--model", "lenet", "--device", "cpu"], "unknown model 'lenet'; choose one of resnet18"),
     ],
 )

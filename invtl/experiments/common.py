@@ -1,33 +1,52 @@
-"""Building blocks shared by the experiments: datasets, models, probes, task-instance seeds."""
+"""Building blocks shared by the experiments: datasets, models, probes, fine-tuning.
+
+Every job's configuration carries a `legacy` list of original behaviours to restore (see
+`LEGACY_OPTIONS`); the defaults are the corrected behaviours of `protocol.md` §8-§10.
+"""
 
 from __future__ import annotations
+
+import copy
 
 import torch
 import torch.nn as nn
 
-from invtl.data import Transforms2D
+from invtl.data import DATA_LEGACY, Transforms2D
 from invtl.models import create
 from invtl.rng import derive
-from invtl.train import Normalise, TrainConfig, embed, linear_probe, macro_accuracy, predict, pretrain, vit_pretrain_config
+from invtl.train import (Normalise, TrainConfig, embed, fine_tune, linear_probe, macro_accuracy, predict, pretrain,
+                         vit_pretrain_config)
 
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+LEGACY_OPTIONS = DATA_LEGACY + ("legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init")
+"""Original behaviours a run can restore. The original's pooled train+val+test accuracy (bug B1)
+needs no option: every result records it as `pooled_accuracy` beside `test_accuracy`."""
 
 
 def t2d_splits(config: dict, transforms: list[str], objects: list[int], n_train: int, device: torch.device, **kwargs) -> Splits:
     """Train, val and test splits of one Transforms-2D dataset, generated once on `device`."""
     sizes = {"train": n_train, "val": config["n_val"], "test": config["n_test"]}
+    legacy = [f for f in config.get("legacy", ()) if f in DATA_LEGACY]
     return {
         split: Transforms2D(transforms, objects, n, config["sampling_seed"], split=split, source=config["source"],
-                            legacy=config.get("legacy", ()), **kwargs).generate(device)
+                            legacy=legacy, **kwargs).generate(device)
         for split, n in sizes.items()
     }
 
 
-def new_model(arch: str, num_classes: int, width: float, *init_key: object) -> nn.Module:
-    """A freshly initialised model; its init seed is derived from `init_key` (bug B5 fixed:
-    every model of a run gets its own initialisation)."""
-    torch.manual_seed(derive("init", *init_key) & 0x7FFF_FFFF_FFFF_FFFF)
-    return create(arch, num_classes, width=width)
+def with_train_subset(splits: Splits, n: int) -> Splits:
+    """The same splits with only the first n training samples."""
+    images, labels = splits["train"]
+    return {**splits, "train": (images[:n], labels[:n])}
+
+
+def new_model(arch: str, num_classes: int, config: dict, key: dict) -> nn.Module:
+    """A freshly initialised model. Its init seed is derived from the model's `key` (bug B5 fixed);
+    with `shared_init` every model of a seed starts from `init_seed`, as in the original."""
+    seed = config["init_seed"] if "shared_init" in config.get("legacy", ()) else derive("init", *sorted(key.items()))
+    torch.manual_seed(seed & 0x7FFF_FFFF_FFFF_FFFF)
+    return create(arch, num_classes, width=config.get("width", 1.0))
 
 
 def pretrain_config(arch: str, config: dict) -> TrainConfig:
@@ -36,12 +55,14 @@ def pretrain_config(arch: str, config: dict) -> TrainConfig:
     return TrainConfig(config["pt_epochs"], config["batch_size"], compile=config.get("compile", False))
 
 
-def pretrained(ctx, arch: str, num_classes: int, splits: Splits, config: dict, key: dict) -> nn.Module:
-    """A model pretrained on `splits["train"]`, shared through the checkpoint cache under `key`."""
+def pretrained(ctx, arch: str, num_classes: int, train: tuple[torch.Tensor, torch.Tensor], config: dict, key: dict) -> nn.Module:
+    """A model pretrained on `train`, shared through the checkpoint cache under `key` (a dict that
+    names everything its weights depend on)."""
+    key = {**key, "legacy": sorted(config.get("legacy", ())), "width": config.get("width", 1.0)}
     return ctx.pretrained(
         key,
-        build=lambda: new_model(arch, num_classes, config.get("width", 1.0), *sorted(key.items())),
-        train=lambda m: pretrain(m, *splits["train"], pretrain_config(arch, config), seed=config["init_seed"], progress=ctx.progress),
+        build=lambda: new_model(arch, num_classes, config, key),
+        train=lambda m: pretrain(m, *train, pretrain_config(arch, config), seed=config["init_seed"], progress=ctx.progress),
     )
 
 
@@ -65,8 +86,21 @@ def probe(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed
 
 
 def evaluate(model: nn.Module, splits: Splits) -> dict:
-    """Test and pooled macro accuracy of a model on its own task (the "training" series)."""
+    """Test and pooled macro accuracy of a model with its own head."""
     model.eval()
-    with torch.inference_mode():
-        preds = {split: predict(model, images, transform=Normalise().to(images.device)).argmax(1) for split, (images, _) in splits.items()}
+    preds = {split: predict(model, images, transform=Normalise().to(images.device)).argmax(1) for split, (images, _) in splits.items()}
     return _accuracies(preds, splits)
+
+
+def probe_then_fine_tune(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int,
+                         head: nn.Linear | None = None, progress: bool = False) -> dict:
+    """LP->FT on `splits["train"]` (protocol §3.2) on a copy of `model`. The probe uses the same
+    samples as the fine-tuning (strict few-shot, O1 fixed) unless `head` (the head probed on the
+    full target set, `legacy_lp_head_source`) is given."""
+    model = copy.deepcopy(model)
+    if head is None:
+        head, _ = probe(model, splits, num_classes, config, seed, progress)
+    model.head = copy.deepcopy(head)
+    schedule = "legacy_linear5" if "legacy_ft_lr_schedule" in config.get("legacy", ()) else "linear"
+    fine_tune(model, splits["train"], TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule), seed, progress)
+    return evaluate(model, splits)

@@ -39,7 +39,7 @@ def task(config_seed: int) -> tuple[list[str], list[int]]:
     return [str(t) for t in drawn], [int(o) for o in objects]
 
 
-def jobs(profile: str, seeds: list[int]) -> list[Job]:
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("tm", profile)
     source = sources.resolve("auto")
     out = []
@@ -51,7 +51,7 @@ def jobs(profile: str, seeds: list[int]) -> list[Job]:
             for k in range(1, s["num_transforms"] + 1):
                 config = {k_: v for k_, v in s.items() if k_ not in ("archs", "seeds")}
                 config.update(arch=arch, seed=seed, k=k, config_seed=config_seed, sampling_seed=sampling_seed,
-                              init_seed=config_seed + 53, source=source)
+                              init_seed=config_seed + 53, source=source, legacy=sorted(legacy))
                 out.append(Job(config, run_job, panel=arch))
     return out
 
@@ -62,8 +62,8 @@ def run_job(config: dict, ctx) -> dict:
     k, device = config["k"], ctx.device
     own = t2d_splits(config, transforms[:k], objects, config["n_train"], device)
     pt_key = {key: config[key] for key in ("arch", "k", "config_seed", "sampling_seed", "init_seed", "source",
-                                           "n_train", "pt_epochs", "batch_size", "num_transforms", "width")}
-    model = pretrained(ctx, config["arch"], NUM_OBJECTS, own, config, {"experiment": "tm", **pt_key})
+                                           "n_train", "pt_epochs", "batch_size", "num_transforms")}
+    model = pretrained(ctx, config["arch"], NUM_OBJECTS, own["train"], config, {"experiment": "tm", **pt_key})
     result = {"transforms": transforms, "objects": objects, "pretraining": evaluate(model, own), "transfer": []}
     for j in range(1, len(transforms) + 1):
         target = own if j == k else t2d_splits(config, transforms[:j], objects, config["n_train"], device)
