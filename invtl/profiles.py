@@ -1,6 +1,8 @@
 """Profiles as data: every experiment's values for `smoke`, `fast` and `paper`, in one place.
 
 - `smoke`: CPU, minutes; tiny data and epochs. Proves the pipeline, not the findings.
+- `cpu`: CPU evidence with a reduced configuration (narrower networks, fewer samples and classes,
+  3 seeds): does a finding appear at all before GPU time is spent? Not the book's result.
 - `fast`: one GPU, minutes per experiment; full grids, at least 3 seeds, shortened schedules
   where the findings survive it; every grid splits into chunks of under 8 GPU-minutes.
 - `paper`: the exact protocol of `protocol.md`, 10 seeds.
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 PROFILES: dict[str, str] = {
     "smoke": "CPU, minutes: tiny data and epochs; proves the pipeline runs end to end",
+    "cpu": "CPU evidence, an hour or less: narrow networks (width 1/4), few classes and samples, 3 seeds; "
+           "shows whether a finding appears before any GPU run, not the book's result",
     "fast": "one GPU, minutes per experiment: full grids, 3 seeds, shortened schedules",
     "paper": "the paper's exact protocol: full data and epochs, 10 seeds",
 }
@@ -26,6 +30,8 @@ def settings(experiment: str, profile: str) -> dict:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
     if experiment not in SETTINGS:
         raise ValueError(f"unknown experiment {experiment!r}; valid: {', '.join(SETTINGS) or '(none)'}")
+    if profile not in SETTINGS[experiment]:
+        raise ValueError(f"profile {profile!r} is not defined for {experiment}; valid: {', '.join(SETTINGS[experiment])}")
     return SETTINGS[experiment][profile]
 
 

@@ -1,0 +1,131 @@
+"""E-1/E-2 `tvo`: same vs disjoint transformations against other pretraining factors (Transforms-2D).
+
+Per seed, one transformation per category is drawn for the target ("same") and another for the
+"disjoint" set, and 60 objects are split into 30 target and 30 other classes (`protocol.md` E-1).
+Every point of the four panels is pretrained twice, with the same and with the disjoint
+transformations, then transferred to the target task:
+
+- class relationship: pretraining classes subset (10) / disjoint (30) / same (30) / superset (60);
+- architecture: resnet18, resnet50, densenet121, vgg11, vit on the disjoint classes;
+- pretraining samples: n_PT in the profile's list, disjoint classes;
+- fine-tuning samples: pretraining on the target classes, transfer with n_FT target samples.
+
+Each job is one (seed, panel, value, transformation set) and records the pretrained model's own
+accuracy ("training"), the linear-probe transfer (E-1), and LP->FT transfer with 200 and 2,000
+target samples (E-2; the FT-samples panel fine-tunes on its own n_FT). Identical pretraining runs
+of different panels (e.g. ResNet-18 on the disjoint classes with the default sample count) share
+one checkpoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from invtl import sources
+from invtl.data import TRANSFORMS
+from invtl.experiments.common import evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
+from invtl.profiles import SETTINGS, settings
+from invtl.runner import Experiment, Job, register
+
+# seed id -> (config_seed, sampling_seed); init_seed = config_seed + 583 (transforms_vs_other/config.py)
+SEEDS = {0: (59832, 2032), 1: (113, 50202), 2: (5902, 93), 3: (5483, 421), 4: (78, 70887),
+         5: (494, 237342), 6: (3405, 21562), 7: (746, 107634), 8: (36684, 5295), 9: (605, 34)}
+PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
+CLASS_RELATIONSHIPS = ("subset", "disjoint", "same", "superset")
+TRANSFORM_SETS = ("same", "disjoint")
+CATEGORY_ORDER = ("geometric", "photometric", "corruption")
+
+_PAPER = dict(
+    seeds=list(range(10)), width=1.0, num_target=30, n_pt=50_000, n_lp=50_000, n_val=10_000, n_test=10_000,
+    archs=["resnet18", "resnet50", "densenet121", "vgg11", "vit"], pt_samples=[1_000, 10_000, 50_000, 100_000, 500_000],
+    ft_samples=[50, 200, 500, 2_000, 5_000], ft_sizes=[200, 2_000], pt_epochs=50, lp_epochs=200, ft_epochs=50, batch_size=512,
+)
+SETTINGS["tvo"] = {
+    "smoke": dict(_PAPER, seeds=[0], width=0.25, num_target=6, n_pt=256, n_lp=256, n_val=64, n_test=128,
+                  archs=["resnet18", "vgg11"], pt_samples=[64, 256], ft_samples=[16, 64], ft_sizes=[32],
+                  pt_epochs=2, lp_epochs=5, ft_epochs=2, batch_size=64),
+    "cpu": dict(_PAPER, seeds=[0, 1, 2], width=0.25, num_target=10, n_pt=1_000, n_lp=1_000, n_val=200, n_test=1_000,
+                archs=["resnet18", "vgg11"], pt_samples=[200, 1_000, 4_000], ft_samples=[20, 100, 500], ft_sizes=[100],
+                pt_epochs=6, lp_epochs=30, ft_epochs=10, batch_size=128),
+    "fast": dict(_PAPER, seeds=[0, 1, 2], pt_epochs=12, lp_epochs=50, ft_epochs=30),
+    "paper": _PAPER,
+}
+
+
+def task(config_seed: int, num_target: int = 30) -> dict:
+    """The seed's transformation sets and class lists, drawn with the original's call sequence."""
+    rng = np.random.default_rng(config_seed)
+    same, disjoint = [], []
+    for category in CATEGORY_ORDER:
+        pair = rng.choice([t for t, c in TRANSFORMS.items() if c == category], 2, replace=False)
+        same.append(str(pair[0]))
+        disjoint.append(str(pair[1]))
+    cands = [int(o) for o in rng.choice(61, 2 * num_target, replace=False)]
+    target, other = cands[:num_target], cands[num_target:]
+    return {
+        "transforms": {"same": same, "disjoint": disjoint},
+        "target": target,
+        "classes": {"subset": target[: max(2, round(num_target / 3))], "disjoint": other, "same": target, "superset": cands},
+    }
+
+
+def _points(s: dict) -> list[tuple[str, object]]:
+    return ([("class_relationship", r) for r in CLASS_RELATIONSHIPS] + [("architecture", a) for a in s["archs"]]
+            + [("pt_samples", n) for n in s["pt_samples"]] + [("ft_samples", n) for n in s["ft_samples"]])
+
+
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
+    s = settings("tvo", profile)
+    source = sources.resolve("auto")
+    shared = {k: s[k] for k in ("width", "num_target", "n_pt", "n_lp", "n_val", "n_test", "ft_sizes", "pt_epochs",
+                                "lp_epochs", "ft_epochs", "batch_size")}
+    out = []
+    for seed in seeds:
+        if seed not in SEEDS:
+            raise ValueError(f"unknown seed id {seed} for tvo; valid: {', '.join(map(str, SEEDS))}")
+        config_seed, sampling_seed = SEEDS[seed]
+        for panel, value in _points(s):
+            for tset in TRANSFORM_SETS:
+                config = dict(shared, panel=panel, value=value, transform_set=tset, seed=seed, config_seed=config_seed,
+                              sampling_seed=sampling_seed, init_seed=config_seed + 583, source=source, legacy=sorted(legacy))
+                out.append(Job(config, run_job, panel=panel))
+    return out
+
+
+def pretraining_setup(config: dict) -> tuple[str, str, int]:
+    """(architecture, pretraining class relationship, pretraining sample count) of a job."""
+    panel, value = config["panel"], config["value"]
+    arch = value if panel == "architecture" else "resnet18"
+    relation = value if panel == "class_relationship" else ("same" if panel == "ft_samples" else "disjoint")
+    n_pt = value if panel == "pt_samples" else config["n_pt"]
+    return arch, relation, n_pt
+
+
+def run_job(config: dict, ctx) -> dict:
+    t = task(config["config_seed"], config["num_target"])
+    arch, relation, n_pt = pretraining_setup(config)
+    pt_transforms, pt_classes = t["transforms"][config["transform_set"]], t["classes"][relation]
+    device, C = ctx.device, len(t["target"])
+
+    pt = t2d_splits(config, pt_transforms, pt_classes, n_pt, device)
+    key = {"experiment": "tvo", "arch": arch, "relation": relation, "n_pt": n_pt, "transforms": pt_transforms,
+           "classes": pt_classes, **{k: config[k] for k in ("sampling_seed", "init_seed", "source", "pt_epochs", "batch_size")}}
+    model = pretrained(ctx, arch, len(pt_classes), pt["train"], config, key)
+    result = {"arch": arch, "pt_classes": relation, "n_pt": n_pt, "pt_transforms": pt_transforms,
+              "target_transforms": t["transforms"]["same"], "training": evaluate(model, pt)}
+    del pt
+
+    ft_panel = config["panel"] == "ft_samples"
+    n_lp = config["value"] if ft_panel else config["n_lp"]
+    target = t2d_splits(config, t["transforms"]["same"], t["target"], max([n_lp] + config["ft_sizes"]), device)
+    head, result["lp"] = probe(model, with_train_subset(target, n_lp), C, config, seed=config["init_seed"] + 1, progress=ctx.progress)
+    full_head = head if "legacy_lp_head_source" in config["legacy"] else None
+    result["ft"] = {}
+    for n in [n_lp] if ft_panel else config["ft_sizes"]:
+        result["ft"][str(n)] = probe_then_fine_tune(model, with_train_subset(target, n), C, config, seed=config["init_seed"] + 2,
+                                                    head=full_head, progress=ctx.progress)
+    return result
+
+
+register(Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
+                    panels=PANELS, jobs=jobs, default_seeds=lambda profile: settings("tvo", profile)["seeds"]))
