@@ -12,6 +12,7 @@ EPILOG = """examples:
   invtl data preview --transforms rotate hue blur --objects 0 1 2 3 --out preview.png
   invtl data preview --transforms scale translate rotate --per-transform --out each.png
   invtl run EXPERIMENT --profile smoke           # compute a grid into results/ (resumes)
+  invtl plan EXPERIMENT --profile fast           # GPU chunks of under 8 minutes
   invtl run EXPERIMENT --profile fast --shard 2/4 --device cuda   # one quarter of it
   invtl bench data                 # batched generation vs the original-like PIL pipeline
   invtl bench train --json         # ResNet-18 pretraining: our path vs the original-like one
@@ -69,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
                      "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)")
 
+    plan = commands.add_parser("plan", help="split a grid into GPU chunks of under N minutes",
+                               description="Estimate an experiment grid's GPU time (planning numbers from "
+                               "invtl.costs, not measurements) and print the fewest --shard chunks that each stay "
+                               "under --max-minutes, as ready-to-run commands.")
+    plan.add_argument("experiment", help="experiment name")
+    plan.add_argument("--profile", default="fast", help="smoke, cpu, fast or paper (default fast)")
+    plan.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
+    plan.add_argument("--only", default=None, metavar="PANEL", help="plan one panel only")
+    plan.add_argument("--max-minutes", type=float, default=8.0, help="GPU minutes per chunk (default 8)")
+
     bench = commands.add_parser("bench", help="measure throughput").add_subparsers(dest="action", required=True)
     bench_data = bench.add_parser("data", help="batched generation vs the per-sample PIL pipeline",
                                   description="Images per second of batched Transforms-2D generation on the CPU (and "
@@ -101,6 +112,20 @@ def _run(args: argparse.Namespace) -> None:
     counts = run(args.experiment, args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
                  device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy))
     print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored")
+
+
+def _plan(args: argparse.Namespace) -> None:
+    import invtl.experiments  # noqa: F401  (registers the experiments)
+    from invtl.runner import plan
+
+    p = plan(args.experiment, args.profile, seeds=args.seeds, only=args.only, max_minutes=args.max_minutes)
+    print(f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} GPU-minutes "
+          f"(planning estimate); {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:")
+    only = f" --only {args.only}" if args.only else ""
+    seeds = f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds else ""
+    for k, minutes in enumerate(p["shard_minutes"], 1):
+        print(f"  invtl run {p['experiment']} --profile {p['profile']}{seeds}{only} --shard {k}/{p['shards']}"
+              f"   # ~{minutes:.1f} min")
 
 
 def _bench_train(args: argparse.Namespace) -> None:
@@ -141,7 +166,7 @@ def _bench_data(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
-                ("run", None): _run}
+                ("run", None): _run, ("plan", None): _plan}
     try:
         handlers[(args.command, getattr(args, "action", None))](args)
     except (ValueError, IndexError, ConnectionError) as err:

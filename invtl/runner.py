@@ -38,6 +38,7 @@ class Experiment:
     panels: tuple[str, ...]
     jobs: Callable[[str, list[int], tuple[str, ...]], list[Job]]
     default_seeds: Callable[[str], list[int]]
+    cost: Callable[[dict], float] = lambda config: 0.0  # estimated GPU seconds of a job (for `plan`)
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -147,3 +148,23 @@ def run(
     if not jobs:
         warnings.warn(f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2)
     return counts
+
+
+def plan(name: str, profile: str, seeds: list[int] | None = None, only: str | None = None, max_minutes: float = 8.0,
+         legacy: tuple[str, ...] = ()) -> dict:
+    """The fewest interleaved shards whose estimated GPU time each stays under `max_minutes`.
+
+    Estimates assume every job trains its own pretrained model (shards on separate machines
+    share no checkpoints) and come from `invtl.costs` (planning numbers, not measurements).
+    """
+    exp = experiment(name)
+    jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
+    costs = [exp.cost(job.config) for job in jobs]
+    if max(costs, default=0.0) > 60 * max_minutes:
+        raise ValueError(f"one {name} job is estimated at {max(costs) / 60:.1f} GPU-minutes, over the {max_minutes} "
+                         "minute chunk limit; valid: a larger --max-minutes, or a profile with smaller jobs")
+    n = 1
+    while max(sum(costs[k::n]) for k in range(n)) > 60 * max_minutes:
+        n += 1
+    return {"experiment": name, "profile": profile, "jobs": len(jobs), "total_minutes": sum(costs) / 60,
+            "shards": n, "shard_minutes": [sum(costs[k::n]) / 60 for k in range(n)]}

@@ -161,3 +161,12 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_plan_splits_the_fast_grids_into_chunks_under_8_minutes():
+    for name in ("tvo", "tm"):
+        p = runner.plan(name, "fast")
+        assert p["shards"] >= 1 and max(p["shard_minutes"]) < 8.0
+        assert sum(p["shard_minutes"]) == pytest.approx(p["total_minutes"])
+    with pytest.raises(ValueError, match="over the 0.01 minute chunk limit"):
+        runner.plan("tm", "fast", max_minutes=0.01)

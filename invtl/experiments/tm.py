@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtl import sources
+from invtl import costs, sources
 from invtl.data import TRANSFORMS
 from invtl.experiments.common import evaluate, pretrained, probe, t2d_splits
 from invtl.profiles import SETTINGS, settings
@@ -74,5 +74,13 @@ def run_job(config: dict, ctx) -> dict:
     return result
 
 
+def cost(config: dict) -> float:
+    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    arch, n, K = config["arch"], config["n_train"] + config["n_val"] + config["n_test"], config["num_transforms"]
+    seconds = costs.generate(K * n) + costs.train(arch, config["n_train"], config["pt_epochs"], config["width"])
+    seconds += costs.features(arch, n) * (K + 1)
+    return seconds + K * costs.probe_steps(config["n_train"], config["lp_epochs"], config["batch_size"])
+
+
 register(Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
-                    jobs=jobs, default_seeds=lambda profile: settings("tm", profile)["seeds"]))
+                    jobs=jobs, default_seeds=lambda profile: settings("tm", profile)["seeds"], cost=cost))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtl import sources
+from invtl import costs, sources
 from invtl.data import TRANSFORMS
 from invtl.experiments.common import evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
 from invtl.profiles import SETTINGS, settings
@@ -127,5 +127,20 @@ def run_job(config: dict, ctx) -> dict:
     return result
 
 
+def cost(config: dict) -> float:
+    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    arch, _, n_pt = pretraining_setup(config)
+    evals = config["n_val"] + config["n_test"]
+    n_lp = config["value"] if config["panel"] == "ft_samples" else config["n_lp"]
+    ft = [n_lp] if config["panel"] == "ft_samples" else config["ft_sizes"]
+    seconds = costs.generate(n_pt + max([n_lp] + ft) + 2 * evals)
+    seconds += costs.train(arch, n_pt, config["pt_epochs"], config["width"]) + costs.features(arch, n_pt + evals)
+    seconds += costs.features(arch, n_lp + evals) + costs.probe_steps(n_lp, config["lp_epochs"], config["batch_size"])
+    for n in ft:
+        seconds += 2 * costs.features(arch, n + evals) + costs.probe_steps(n, config["lp_epochs"], config["batch_size"])
+        seconds += costs.train(arch, n, config["ft_epochs"], config["width"])
+    return seconds
+
+
 register(Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
-                    panels=PANELS, jobs=jobs, default_seeds=lambda profile: settings("tvo", profile)["seeds"]))
+                    panels=PANELS, jobs=jobs, default_seeds=lambda profile: settings("tvo", profile)["seeds"], cost=cost))
