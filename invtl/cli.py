@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 
 from invtl.data import BACKGROUNDS, TRANSFORMS
 
@@ -14,6 +15,8 @@ EPILOG = """examples:
   invtl run EXPERIMENT --profile smoke           # compute a grid into results/ (resumes)
   invtl plan EXPERIMENT --profile fast           # GPU chunks of under 8 minutes
   invtl run EXPERIMENT --profile fast --shard 2/4 --device cuda   # one quarter of it
+  invtl book --profile smoke       # execute the notebooks, build the book (_build/html/index.html)
+  invtl claims --profile smoke     # the paper's claims C1-C8: paper value, ours, verdict
   invtl bench data                 # batched generation vs the original-like PIL pipeline
   invtl bench train --json         # ResNet-18 pretraining: our path vs the original-like one
 """
@@ -102,7 +105,22 @@ def _parser() -> argparse.ArgumentParser:
     bench_train.add_argument("--compile", action="store_true", help="torch.compile our model")
     bench_train.add_argument("--source", default="auto", help="object source (default auto)")
     bench_train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+    # `invtl book` and `invtl claims`: parsers and handlers live in invtl/book.py and invtl/claims.py
+    from invtl import book, claims
+    book.add_parser(commands)
+    claims.add_parser(commands)
     return parser
+
+
+def _book(args: argparse.Namespace) -> None:
+    from invtl import book
+    book.main(args)
+
+
+def _claims(args: argparse.Namespace) -> None:
+    from invtl import claims
+    claims.main(args)
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -163,10 +181,15 @@ def _bench_data(args: argparse.Namespace) -> None:
         print(table(result))
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"invtl: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning
     args = _parser().parse_args(argv)
     handlers = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
-                ("run", None): _run, ("plan", None): _plan}
+                ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan}
     try:
         handlers[(args.command, getattr(args, "action", None))](args)
     except (ValueError, IndexError, ConnectionError) as err:

@@ -43,12 +43,13 @@ def task(config_seed: int) -> tuple[list[str], list[int]]:
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("tm", profile)
+    for seed in seeds:
+        if seed not in SEEDS:
+            raise ValueError(f"unknown seed id {seed} for tm; valid: {', '.join(map(str, SEEDS))}")
     source = sources.resolve("auto")
     out = []
     for arch in s["archs"]:
         for seed in seeds:
-            if seed not in SEEDS:
-                raise ValueError(f"unknown seed id {seed} for tm; valid: {', '.join(map(str, SEEDS))}")
             config_seed, sampling_seed = SEEDS[seed]
             for k in range(1, s["num_transforms"] + 1):
                 config = {k_: v for k_, v in s.items() if k_ not in ("archs", "seeds")}

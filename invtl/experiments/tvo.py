@@ -76,13 +76,14 @@ def _points(s: dict) -> list[tuple[str, object]]:
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("tvo", profile)
+    for seed in seeds:
+        if seed not in SEEDS:
+            raise ValueError(f"unknown seed id {seed} for tvo; valid: {', '.join(map(str, SEEDS))}")
     source = sources.resolve("auto")
     shared = {k: s[k] for k in ("width", "num_target", "n_pt", "n_lp", "n_val", "n_test", "ft_sizes", "pt_epochs",
                                 "lp_epochs", "ft_epochs", "batch_size")}
     out = []
     for seed in seeds:
-        if seed not in SEEDS:
-            raise ValueError(f"unknown seed id {seed} for tvo; valid: {', '.join(map(str, SEEDS))}")
         config_seed, sampling_seed = SEEDS[seed]
         for panel, value in _points(s):
             for tset in TRANSFORM_SETS:
