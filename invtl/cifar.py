@@ -1,0 +1,417 @@
+"""CIFAR-10 / CIFAR-100: loading, the seeded stratified split, class subsets, and augmentation.
+
+`load_cifar` reads one split from the first layout it finds under the data root (argument, else
+env INVTL_DATA_ROOT, else ~/.cache/invtl/data), looking in `<root>/<name>` and then `<root>`:
+
+- torchvision's own format (`cifar-10-batches-py/`, `cifar-100-python/`): the original pixels.
+  `download=True` fetches it with torchvision when no local copy is found.
+- an ImageFolder directory `<split>/<class>/<file>` (JPEG, PNG, ...),
+- a zip file `<split>.zip` with members `<split>/<class>/<file>`, read in place.
+
+Classes of ImageFolder and zip sources are the folder names in alphabetical order, which for
+CIFAR-10 is torchvision's class order (checked). Decoded images are memoised in-process and cached
+under $INVTL_CACHE (default ~/.cache/invtl), keyed by the source files' paths, sizes and mtimes.
+
+`augment` applies Transforms-2D transformations to whole images (`transforms2d.md` §5.3) and
+`crop_flip` the default CIFAR augmentation (E-4); both draw keyed random numbers, so a sample's
+augmentation is a pure function of (key, index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from invtl.rng import Draws, derive
+from invtl.sources import IMAGE_SUFFIXES
+from invtl.transforms import TRANSFORMS, Canvas, apply, draw
+
+NAMES = ("cifar10", "cifar100")
+SPLITS = ("train", "test")
+CIFAR_LEGACY = ("legacy_cifar_translate", "legacy_noise_wrap")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
+
+CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+CIFAR100_MEAN, CIFAR100_STD = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
+NORMALISATION = {"cifar10": (CIFAR10_MEAN, CIFAR10_STD), "cifar100": (CIFAR100_MEAN, CIFAR100_STD)}
+"""(mean, std) per dataset, `transforms2d.md` §8."""
+
+SIZE = 32
+CROP_PADDING = 4
+_CACHE_VERSION = 1  # bump when decoding changes
+
+# torchvision format: directory, batch files per split, meta file, class-name key, label key
+_TORCHVISION = {
+    "cifar10": ("cifar-10-batches-py", {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]},
+                "batches.meta", "label_names", "labels"),
+    "cifar100": ("cifar-100-python", {"train": ["train"], "test": ["test"]}, "meta", "fine_label_names", "fine_labels"),
+}
+
+Loaded = tuple[torch.Tensor, torch.Tensor, list[str]]
+_MEMO: dict[str, Loaded] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathLike | None = None,
+               download: bool = False) -> Loaded:
+    """uint8 images (N, 3, 32, 32), int64 labels (N,) and the class names of one CIFAR split.
+
+    The returned tensors are shared with the in-process memo: do not modify them in place.
+    """
+    if name not in NAMES:
+        raise ValueError(f"unknown CIFAR dataset {name!r}; valid: {', '.join(NAMES)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown CIFAR split {split!r}; valid: {', '.join(SPLITS)}")
+    base = Path(root or os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
+    found = _find(name, split, base)
+    if found is None and download:
+        import torchvision  # slow to import, and only needed here
+
+        getattr(torchvision.datasets, name.upper())(str(base), train=split == "train", download=True)
+        found = _find(name, split, base)
+    if found is None:
+        tv_dir = _TORCHVISION[name][0]
+        raise FileNotFoundError(
+            f"no {name} {split} data under {base} (also searched {base / name}): expected torchvision's {tv_dir}/, "
+            f"an ImageFolder {split}/<class>/<image>, or {split}.zip with members {split}/<class>/<image>; "
+            f"pass root=, set INVTL_DATA_ROOT, or pass download=True to download it with torchvision")
+    layout, path = found
+    files = _source_files(name, split, layout, path)
+    stats = [(str(f.resolve()), st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
+    key = hashlib.sha256(repr((_CACHE_VERSION, name, split, layout, stats)).encode()).hexdigest()[:16]
+    if key not in _MEMO:
+        if layout == "torchvision":  # unpickling is fast: no disk cache
+            _MEMO[key] = _check_classes(name, path, _read_torchvision(name, split, path))
+        else:
+            cache_root = Path(os.environ.get("INVTL_CACHE", Path.home() / ".cache" / "invtl"))
+            cache = cache_root / "cifar" / f"{name}-{split}-{key}.pt"
+            loaded = _read_cache(cache)
+            if loaded is None:
+                read = _read_zip(split, path) if layout == "zip" else _read_folder(path, files)
+                loaded = _check_classes(name, path, read)
+                _write_cache(cache, loaded)
+            _MEMO[key] = loaded
+    images, labels, classes = _MEMO[key]
+    return images, labels, list(classes)
+
+
+def _find(name: str, split: str, root: Path) -> tuple[str, Path] | None:
+    """(layout, path) of the first source found under root/name, then root."""
+    for base in (root / name, root):
+        if (base / _TORCHVISION[name][0]).is_dir():
+            return "torchvision", base / _TORCHVISION[name][0]
+        if (base / split).is_dir():
+            return "folder", base / split
+        if (base / f"{split}.zip").is_file():
+            return "zip", base / f"{split}.zip"
+    return None
+
+
+def _source_files(name: str, split: str, layout: str, path: Path) -> list[Path]:
+    """The files a source is read from (their paths, sizes and mtimes key the cache)."""
+    if layout == "torchvision":
+        return _torchvision_files(name, split, path)
+    return [path] if layout == "zip" else _folder_files(path)
+
+
+def _check_classes(name: str, path: Path, loaded: Loaded) -> Loaded:
+    classes = loaded[2]
+    if name == "cifar10" and tuple(classes) != CIFAR10_CLASSES:
+        raise ValueError(f"{path}: classes {classes} are not CIFAR-10's {list(CIFAR10_CLASSES)}")
+    if len(classes) != NUM_CLASSES[name]:
+        raise ValueError(f"{path}: found {len(classes)} classes, {name} has {NUM_CLASSES[name]}")
+    return loaded
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+# --- torchvision format -----------------------------------------------------------------------
+
+
+def _torchvision_files(name: str, split: str, path: Path) -> list[Path]:
+    _, batches, meta, _, _ = _TORCHVISION[name]
+    files = [path / f for f in batches[split] + [meta]]
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"{f} is missing from the torchvision {name} directory {path}; "
+                                    f"remove the directory and pass download=True to download it again")
+    return files
+
+
+def _unpickle(path: Path, keys: tuple[str, ...]) -> dict:
+    try:
+        with open(path, "rb") as f:
+            d = pickle.load(f, encoding="latin1")
+        missing = [k for k in keys if k not in d]
+        if missing:
+            raise KeyError(f"no {missing[0]!r} entry")
+        return d
+    except Exception as e:
+        raise ValueError(f"cannot read CIFAR batch file {path} ({_one_line(e)})") from e
+
+
+def _read_torchvision(name: str, split: str, path: Path) -> Loaded:
+    """The pickled batches, read as torchvision does (its constructor would also demand the
+    official files' MD5 sums, which copies in the same format cannot meet)."""
+    _, batches, meta, class_key, label_key = _TORCHVISION[name]
+    images, labels = [], []
+    for f in batches[split]:
+        d = _unpickle(path / f, ("data", label_key))
+        data = np.asarray(d["data"], dtype=np.uint8)
+        if data.ndim != 2 or data.shape[1] != 3 * SIZE * SIZE or len(data) != len(d[label_key]):
+            raise ValueError(f"{path / f}: data of shape {data.shape} with {len(d[label_key])} labels, "
+                             f"expected (N, {3 * SIZE * SIZE}) with N labels")
+        images.append(torch.from_numpy(data.reshape(-1, 3, SIZE, SIZE)))
+        labels.append(torch.as_tensor(d[label_key], dtype=torch.int64))
+    classes = [str(c) for c in _unpickle(path / meta, (class_key,))[class_key]]
+    labels = torch.cat(labels)
+    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < len(classes):
+        raise ValueError(f"{path}: labels outside 0..{len(classes) - 1}")
+    return torch.cat(images), labels, classes
+
+
+# --- ImageFolder and zip ------------------------------------------------------------------------
+
+
+def _is_image(filename: str) -> bool:
+    return not filename.startswith(".") and filename.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _folder_files(path: Path) -> list[Path]:
+    """Every image in `path/<class>/`, classes and files in alphabetical order."""
+    return [f for c in sorted(path.iterdir()) if c.is_dir() and not c.name.startswith(".")
+            for f in sorted(c.iterdir()) if f.is_file() and _is_image(f.name)]
+
+
+def _read_folder(path: Path, files: list[Path]) -> Loaded:
+    return _assemble(path, [f.parent.name for f in files], [str(f) for f in files], [f.read_bytes() for f in files])
+
+
+def _read_zip(split: str, path: Path) -> Loaded:
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = sorted(m for m in z.namelist() if len(p := m.split("/")) == 3 and p[0] == split and p[1]
+                             and _is_image(p[2]))
+            blobs = []
+            for m in members:
+                try:
+                    blobs.append(z.read(m))
+                except (zipfile.BadZipFile, OSError) as e:
+                    raise ValueError(f"cannot read {m} in {path} ({_one_line(e)})") from e
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"cannot read zip file {path} ({_one_line(e)})") from e
+    return _assemble(path, [m.split("/")[1] for m in members], [f"{m} in {path}" for m in members], blobs)
+
+
+def _assemble(path: Path, class_of: list[str], names: list[str], blobs: list[bytes]) -> Loaded:
+    if not names:
+        raise ValueError(f"no images in {path}: expected <class>/<image> files")
+    classes = sorted(set(class_of))
+    index = {c: i for i, c in enumerate(classes)}
+    labels = torch.tensor([index[c] for c in class_of], dtype=torch.int64)
+    return _decode(names, blobs), labels, classes
+
+
+def _decode(names: list[str], blobs: list[bytes]) -> torch.Tensor:
+    """uint8 (N, 3, 32, 32), decoded with Pillow; an undecodable file is named in a ValueError."""
+    out = np.empty((len(blobs), SIZE, SIZE, 3), dtype=np.uint8)
+    for i, (name, blob) in enumerate(zip(names, blobs)):
+        try:
+            with Image.open(io.BytesIO(blob)) as im:
+                im.load()
+                array = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
+        except Exception as e:
+            raise ValueError(f"cannot decode image {name} ({_one_line(e)})") from e
+        if array.shape != (SIZE, SIZE, 3):
+            raise ValueError(f"image {name} is {array.shape[1]}x{array.shape[0]}, expected {SIZE}x{SIZE}")
+        out[i] = array
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
+
+
+# --- disk cache ---------------------------------------------------------------------------------
+
+
+def _read_cache(path: Path) -> Loaded | None:
+    try:
+        d = torch.load(path, weights_only=True)
+        return d["images"], d["labels"], list(d["classes"])
+    except Exception:  # missing or corrupt: rebuild
+        return None
+
+
+def _write_cache(path: Path, loaded: Loaded) -> None:
+    """Atomic write; a cache that cannot be written only costs the decoding next time."""
+    images, labels, classes = loaded
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"images": images, "labels": labels, "classes": list(classes)}, f)
+        os.replace(tmp, path)
+    except OSError as e:
+        warnings.warn(f"could not write the CIFAR cache {path} ({_one_line(e)})", stacklevel=3)
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits and class subsets
+
+
+def _class_ranks(labels: torch.Tensor, key: int) -> torch.Tensor:
+    """Each sample's rank within its class, in an order given by a hash of (key, index)."""
+    order = Draws(key, torch.arange(len(labels))).bits("order", 1)[:, 0].argsort(stable=True)
+    grouped = order[labels[order].argsort(stable=True)]  # by class, keyed order within a class
+    counts = labels.bincount()
+    ranks = torch.empty_like(labels)
+    ranks[grouped] = torch.arange(len(labels)) - (counts.cumsum(0) - counts).repeat_interleave(counts)
+    return ranks
+
+
+def _round(x: float) -> int:
+    return int(x + 0.5)
+
+
+def _labels(labels: torch.Tensor) -> torch.Tensor:
+    labels = torch.as_tensor(labels, dtype=torch.int64).cpu()
+    if labels.dim() != 1 or not len(labels) or int(labels.min()) < 0:
+        raise ValueError("labels must be a non-empty 1-D tensor of class indices >= 0")
+    return labels
+
+
+def stratified_split(labels: torch.Tensor, seed: int, val_fraction: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sorted (train, val) indices into `labels`: round(val_fraction * n_c) samples of every class c
+    go to val (500 / 50 per class for CIFAR-10 / CIFAR-100), chosen by a hash of (seed, index)."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie in [0, 1), got {val_fraction!r}")
+    labels = _labels(labels)
+    n_val = torch.tensor([_round(val_fraction * n) for n in labels.bincount().tolist()])
+    in_val = _class_ranks(labels, derive("cifar-split", seed)) < n_val[labels]
+    return (~in_val).nonzero()[:, 0], in_val.nonzero()[:, 0]
+
+
+def class_subset(labels: torch.Tensor, classes: list[int], per_class: int | float | None, seed: int,
+                 clamp: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sorted indices into `labels` of the samples kept from `classes`, and their labels remapped to
+    0..k-1 in the order of `classes`.
+
+    per_class: an int is a count per class, a float in (0, 1] a fraction of each class
+    (round(fraction * n_c), at least 1), None keeps every sample. The samples are chosen by a hash
+    of (seed, index), so smaller subsets are nested in larger ones. A count above what a class
+    holds is a ValueError, or with `clamp=True` is clamped to it (bug B7) with a warning that lists
+    the effective counts.
+    """
+    labels = _labels(labels)
+    classes = [int(c) for c in classes]
+    if not classes or len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be a non-empty list without repeats, got {classes}")
+    if isinstance(per_class, bool) or not (per_class is None or (isinstance(per_class, int) and per_class >= 1)
+                                           or (isinstance(per_class, float) and 0.0 < per_class <= 1.0)):
+        raise ValueError(f"per_class must be an int >= 1, a float in (0, 1] or None, got {per_class!r}")
+    counts = labels.bincount().tolist()
+    want = torch.zeros(len(counts), dtype=torch.int64)
+    remap = torch.full((len(counts),), -1, dtype=torch.int64)
+    clamped = []
+    for k, c in enumerate(classes):
+        n = counts[c] if 0 <= c < len(counts) else 0
+        if n == 0:
+            raise ValueError(f"class {c} has no samples in these labels")
+        m = n if per_class is None else per_class if isinstance(per_class, int) else max(1, _round(per_class * n))
+        if m > n:
+            if not clamp:
+                raise ValueError(f"class {c} holds {n} samples, {m} requested; pass clamp=True to keep all {n}")
+            clamped.append(f"class {c}: {n} of {m}")
+            m = n
+        want[c], remap[c] = m, k
+    if clamped:
+        warnings.warn(f"per-class count clamped to what the split holds: {', '.join(clamped)}", stacklevel=2)
+    indices = (_class_ranks(labels, derive("cifar-subset", seed)) < want[labels]).nonzero()[:, 0]
+    return indices, remap[labels[indices]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Augmentation
+
+
+def _check_batch(images: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
+        raise ValueError(f"images must be uint8 (N, 3, S, S), got {images.dtype} {tuple(images.shape)}")
+    indices = torch.as_tensor(indices, dtype=torch.int64, device=images.device).flatten()
+    if len(indices) != len(images):
+        raise ValueError(f"{len(indices)} indices for {len(images)} images")
+    return indices
+
+
+def augment(images: torch.Tensor, transforms: list[str], key: int, indices: torch.Tensor,
+            legacy: frozenset[str] = frozenset()) -> torch.Tensor:
+    """Transforms-2D transformations applied in list order to whole images (`transforms2d.md` §5.3).
+
+    Sample i's parameters come from keyed random numbers on (key, indices[i], position, name), so
+    the same key gives the same augmentation of an index in any batch, and twin sets use two keys.
+    The image is an opaque RGBA canvas; uncovered and erased areas are transparent black, and the
+    alpha is dropped at the end (PIL's RGBA -> RGB). `translate` shifts by pos - 4 in {-4..+5} per
+    axis, with `legacy_cifar_translate` by pos + 4 in {4..13} (bug B6); `legacy_noise_wrap` as in
+    `invtl.transforms`. Returns uint8 (N, 3, S, S) on the images' device.
+    """
+    indices = _check_batch(images, indices)
+    for t in transforms:
+        if t not in TRANSFORMS and t != "none":
+            raise ValueError(f"unknown transform {t!r}; valid: {', '.join(TRANSFORMS)}, none")
+    for flag in legacy:
+        if flag not in CIFAR_LEGACY:
+            raise ValueError(f"unknown CIFAR legacy option {flag!r}; valid: {', '.join(CIFAR_LEGACY)}")
+    N, _, S, _ = images.shape
+    opaque = torch.full((N, 1, S, S), 255.0, device=images.device)
+    full = torch.tensor([0, 0, S, S], device=images.device).expand(N, 4)
+    canvas = Canvas(torch.cat([images.float(), opaque], 1), full)
+    for position, name in enumerate(t for t in transforms if t != "none"):
+        rng = Draws(derive("cifar-transform", key, position, name), indices)
+        if name == "translate":  # no object box: shift the canvas directly (bb at the origin)
+            at_origin = Canvas(canvas.rgba, torch.zeros_like(full))
+            canvas = apply(name, at_origin, _translate_shift(rng, S, "legacy_cifar_translate" in legacy))
+        else:
+            canvas = apply(name, canvas, draw(name, rng, canvas), legacy)
+    return canvas.rgba[:, :3].to(torch.uint8)
+
+
+def _translate_shift(rng: Draws, size: int, legacy: bool) -> dict[str, torch.Tensor]:
+    """pos = floor(U * 0.3 S) per axis ({0..9} at S = 32); shift pos - 4, or pos + 4 (legacy: the
+    original subtracts its nominal box offset int(-4.8) = -4)."""
+    span = 0.3 * size
+    offset = int(span / 2) * (1 if legacy else -1)
+    return {"px": (rng.uniform("x") * span).floor().long() + offset, "py": (rng.uniform("y") * span).floor().long() + offset}
+
+
+def crop_flip(images: torch.Tensor, key: int, indices: torch.Tensor) -> torch.Tensor:
+    """RandomCrop(S, padding=4) (zero fill) and RandomHorizontalFlip(0.5), keyed on (key, index)."""
+    indices = _check_batch(images, indices)
+    N, C, S, _ = images.shape
+    rng = Draws(derive("cifar-crop-flip", key), indices)
+    top, left = ((rng.uniform(a) * (2 * CROP_PADDING + 1)).floor().long() for a in ("top", "left"))
+    padded = F.pad(images, (CROP_PADDING,) * 4)
+    r = torch.arange(S, device=images.device)
+    rows = (top.view(N, 1) + r).view(N, 1, S, 1).expand(N, C, S, S + 2 * CROP_PADDING)
+    out = padded.gather(2, rows)
+    cols = (left.view(N, 1) + r).view(N, 1, 1, S).expand(N, C, S, S)
+    out = out.gather(3, cols)
+    flip = (rng.uniform("flip") < 0.5).view(N, 1, 1, 1)
+    return torch.where(flip, out.flip(-1), out)
