@@ -28,3 +28,19 @@ def test_tvo_paper_grid_matches_the_protocol():
     # E-2: 28 jobs fine-tune on 200 and on 2,000 samples; the 10 FT-samples jobs on their own n
     assert len(ft) == 28 and all(j.config["ft_sizes"] == [200, 2000] for j in ft)
     assert {j.config["value"] for j in jobs if j.panel == "ft_samples"} == {50, 200, 500, 2000, 5000}
+
+
+def test_it_data_types_and_grid():
+    from invtl.experiments import it
+
+    kind, op = it.objects(58390, "op")
+    _, os_ = it.objects(58390, "os")
+    assert kind == "objects" and len(op) == len(os_) == 30 and not set(op) & set(os_)
+    assert it.objects(58390, "rp") == ("random:58983", list(range(30)))
+    config = {"config_seed": 58390, "source": "offline"}
+    kwargs, objs = it.dataset_args(config, "rs-rand")
+    assert kwargs["source"] == "random:58635" and kwargs["background"] == "random" and objs == list(range(30))
+    assert it.dataset_args(config, "os-img") == ({"source": "offline", "background": "offline", "background_seed": 58714}, os_)
+    jobs = it.jobs("paper", [0])
+    assert len(jobs) == 4 * (2 * 19 + 1)  # 4 architectures x (19 img + 19 rand + 1 untrained)
+    assert len(jobs[0].config["data_types"]) * len(jobs[0].config["eval_transforms"]) == 144  # T2D twin pairs

@@ -1,3 +1,3 @@
 """The paper's experiments; importing this package registers each with `invtl.runner`."""
 
-from invtl.experiments import tm, tvo  # noqa: F401
+from invtl.experiments import it, tm, tvo  # noqa: F401
