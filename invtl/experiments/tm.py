@@ -24,8 +24,8 @@ NUM_OBJECTS = 30
 SETTINGS["tm"] = {
     "smoke": dict(archs=["resnet18"], seeds=[0], width=0.25, num_transforms=3, n_train=256, n_val=64, n_test=128,
                   pt_epochs=2, lp_epochs=10, batch_size=64),
-    "cpu": dict(archs=["resnet18"], seeds=[0, 1, 2], width=0.25, num_transforms=4, n_train=2_000, n_val=500, n_test=1_000,
-                pt_epochs=8, lp_epochs=30, batch_size=128),
+    "cpu": dict(archs=["resnet18"], seeds=[0, 1, 2], width=0.25, num_transforms=4, n_train=1_000, n_val=200, n_test=1_000,
+                pt_epochs=6, lp_epochs=30, batch_size=128),
     "fast": dict(archs=["resnet18"], seeds=[0, 1, 2], width=1.0, num_transforms=8, n_train=50_000, n_val=10_000,
                  n_test=10_000, pt_epochs=20, lp_epochs=30, batch_size=256),
     "paper": dict(archs=["resnet18", "vgg11", "densenet121", "vit"], seeds=list(range(10)), width=1.0, num_transforms=8,
