@@ -24,6 +24,13 @@ LEGACY_OPTIONS = DATA_LEGACY + ("legacy_ft_lr_schedule", "legacy_lp_head_source"
 needs no option: every result records it as `pooled_accuracy` beside `test_accuracy`."""
 
 
+def check_seeds(experiment: str, seeds: list[int], table: dict) -> None:
+    """Every seed id must have a row in the experiment's seed table."""
+    for seed in seeds:
+        if seed not in table:
+            raise ValueError(f"unknown seed id {seed} for {experiment}; valid: {', '.join(map(str, table))}")
+
+
 def t2d_splits(config: dict, transforms: list[str], objects: list[int], n_train: int, device: torch.device, **kwargs) -> Splits:
     """Train, val and test splits of one Transforms-2D dataset, generated once on `device`."""
     sizes = {"train": n_train, "val": config["n_val"], "test": config["n_test"]}

@@ -19,7 +19,7 @@ import torch
 
 from invtl import costs, sources
 from invtl.data import DATA_LEGACY, TRANSFORMS, Transforms2D
-from invtl.experiments.common import new_model, pretrained
+from invtl.experiments.common import check_seeds, new_model, pretrained
 from invtl.invariance import METRICS, invariance, twin_features
 from invtl.profiles import SETTINGS, settings
 from invtl.rng import derive
@@ -70,9 +70,7 @@ def dataset_args(config: dict, data_type: str) -> tuple[dict, list[int]]:
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("it", profile)
-    for seed in seeds:
-        if seed not in SEEDS:
-            raise ValueError(f"unknown seed id {seed} for it; valid: {', '.join(map(str, SEEDS))}")
+    check_seeds("it", seeds, SEEDS)
     source = sources.resolve("auto")
     shared = {k: v for k, v in s.items() if k not in ("archs", "seeds", "models", "groups")}
     out = []

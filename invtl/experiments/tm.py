@@ -12,7 +12,7 @@ import numpy as np
 
 from invtl import costs, sources
 from invtl.data import TRANSFORMS
-from invtl.experiments.common import evaluate, pretrained, probe, t2d_splits
+from invtl.experiments.common import check_seeds, evaluate, pretrained, probe, t2d_splits
 from invtl.profiles import SETTINGS, settings
 from invtl.runner import Experiment, Job, register
 
@@ -43,9 +43,7 @@ def task(config_seed: int) -> tuple[list[str], list[int]]:
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("tm", profile)
-    for seed in seeds:
-        if seed not in SEEDS:
-            raise ValueError(f"unknown seed id {seed} for tm; valid: {', '.join(map(str, SEEDS))}")
+    check_seeds("tm", seeds, SEEDS)
     source = sources.resolve("auto")
     out = []
     for arch in s["archs"]:

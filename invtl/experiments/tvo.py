@@ -23,7 +23,7 @@ import numpy as np
 
 from invtl import costs, sources
 from invtl.data import TRANSFORMS
-from invtl.experiments.common import evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
+from invtl.experiments.common import check_seeds, evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
 from invtl.profiles import SETTINGS, settings
 from invtl.runner import Experiment, Job, register
 
@@ -76,9 +76,7 @@ def _points(s: dict) -> list[tuple[str, object]]:
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
     s = settings("tvo", profile)
-    for seed in seeds:
-        if seed not in SEEDS:
-            raise ValueError(f"unknown seed id {seed} for tvo; valid: {', '.join(map(str, SEEDS))}")
+    check_seeds("tvo", seeds, SEEDS)
     source = sources.resolve("auto")
     shared = {k: s[k] for k in ("width", "num_target", "n_pt", "n_lp", "n_val", "n_test", "ft_sizes", "pt_epochs",
                                 "lp_epochs", "ft_epochs", "batch_size")}
