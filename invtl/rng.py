@@ -27,15 +27,17 @@ _MUL2 = _signed(0x94D049BB133111EB)
 
 
 def _shr(z: torch.Tensor, k: int) -> torch.Tensor:
-    """Logical right shift of int64 values."""
-    return (z >> k) & ((1 << (64 - k)) - 1)
+    """Logical right shift of int64 values (a new tensor)."""
+    return (z >> k).bitwise_and_((1 << (64 - k)) - 1)
 
 
 def mix(z: torch.Tensor) -> torch.Tensor:
-    """splitmix64 finaliser: a bijective 64-bit hash of int64 values (wrapping arithmetic)."""
-    z = (z ^ _shr(z, 30)) * _MUL1
-    z = (z ^ _shr(z, 27)) * _MUL2
-    return z ^ _shr(z, 31)
+    """splitmix64 finaliser: a bijective 64-bit hash of int64 values (wrapping arithmetic).
+    Returns a new tensor; the in-place steps only touch that one."""
+    z = z ^ _shr(z, 30)
+    z.mul_(_MUL1).bitwise_xor_(_shr(z, 27))
+    z.mul_(_MUL2)
+    return z.bitwise_xor_(_shr(z, 31))
 
 
 def derive(*parts: object) -> int:
@@ -63,15 +65,17 @@ class Draws:
 
     def uniform(self, stream: str, *shape: int) -> torch.Tensor:
         count = math.prod(shape)
-        h = self.bits(stream, (count + 1) // 2)  # two 24-bit fields per 64-bit hash
-        u = torch.cat([_shr(h, 40), (h >> 8) & 0xFFFFFF], 1)[:, :count]
-        return (u.to(torch.float32) * 2.0**-24).view(len(self.index), *shape)
+        m = (count + 1) // 2
+        h = self.bits(stream, m)  # two 24-bit fields per 64-bit hash: value j < m is the high field
+        u = torch.empty(len(self.index), 2 * m, device=h.device)  # of hash j, value m + j the low one
+        u[:, :m] = _shr(h, 40)
+        u[:, m:] = (h >> 8).bitwise_and_(0xFFFFFF)
+        return u[:, :count].mul_(2.0**-24).view(len(self.index), *shape)
 
     def normal(self, stream: str, *shape: int) -> torch.Tensor:
         """Standard normal draws (Box-Muller on two uniform streams)."""
-        u1 = 1.0 - self.uniform(stream + "/r", *shape)  # (0, 1]
-        u2 = self.uniform(stream + "/theta", *shape)
-        return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
+        r = torch.neg(self.uniform(stream + "/r", *shape)).add_(1.0).log_().mul_(-2.0).sqrt_()  # 1 - u in (0, 1]
+        return r.mul_(self.uniform(stream + "/theta", *shape).mul_(2.0 * torch.pi).cos_())
 
     def bytes(self, stream: str, *shape: int) -> torch.Tensor:
         """Uniform uint8 values in {0, ..., 255} (eight per 64-bit hash)."""

@@ -21,6 +21,7 @@ original had a quirk (each reproducible through `legacy`):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -167,16 +168,20 @@ def apply(name: str, canvas: Canvas, params: dict[str, torch.Tensor], legacy: fr
         out = x
     else:
         raise ValueError(f"unknown transform {name!r}; valid: {', '.join(TRANSFORMS)}, none")
-    if "apply" in params:
-        out = torch.where(params["apply"].view(-1, 1, 1, 1), out, x)
+    if "apply" in params:  # integer levels: the lerp with weight 0 or 1 is exact
+        out = torch.lerp(x, out, params["apply"].to(x.dtype).view(-1, 1, 1, 1))
     return Canvas(out, bb)
 
 
 def composite(canvas: Canvas, background: torch.Tensor) -> torch.Tensor:
-    """Alpha-composite the objects onto uint8 RGB backgrounds (PIL paste rounding); uint8 output."""
-    a = canvas.rgba[:, 3:]
-    v = canvas.rgba[:, :3] * a + background.float() * (255.0 - a)
-    return torch.floor(v / 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
+    """Alpha-composite the objects onto uint8 RGB backgrounds; uint8 output.
+
+    PIL's paste rounds v = rgb a + bg (255 - a) as (v + 128 + ((v + 128) >> 8)) >> 8, i.e.
+    floor((v + 127.5) / 255): exact in float32 (v is an integer below 2^16 and the quotient is
+    never within 1/510 of an integer), and non-negative, so the integer cast truncates to it."""
+    rgb, a = canvas.rgba[:, :3], canvas.rgba[:, 3:]
+    v = (rgb - background).mul_(a).add_(background, alpha=255.0).add_(127.5).div_(255.0)
+    return v.int().to(torch.uint8)
 
 
 # --- photometric (RGB-only wrapper: alpha is re-attached unchanged) ---------------------------
@@ -191,52 +196,83 @@ def _luma(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def _blend(degenerate: torch.Tensor, x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    """PIL Image.blend: degenerate + factor * (x - degenerate), truncated and clipped to 0..255."""
+    """PIL Image.blend: degenerate + factor * (x - degenerate), truncated and clipped to 0..255
+    (after the clip, floor and truncation agree)."""
     f = factor.view(-1, 1, 1, 1)
-    return torch.trunc(degenerate + f * (x - degenerate)).clamp(0, 255)
+    return (x - degenerate).mul_(f).add_(degenerate).floor_().clamp_(0, 255)
 
 
 def _hue(rgb: torch.Tensor, p, legacy) -> torch.Tensor:
+    """PIL's hue shift: RGB -> HSV, hue level + trunc(255 h) mod 256, HSV -> RGB (Convert.c).
+
+    Both conversions are table look-ups of Pillow's own arithmetic: the hue level depends only on
+    the channel differences (`_hue_levels`), and each output channel is round(v * factor) with a
+    factor that depends only on the shifted hue and the saturation (`_hsv_factors`)."""
     h, s, v = _rgb_to_hsv(rgb)
-    shift = torch.trunc(p["h"].double() * 255).long().view(-1, 1, 1)  # np.int32(hue_factor * 255)
-    return _hsv_to_rgb(torch.remainder(h + shift, 256), s, v)
+    shift = torch.trunc(p["h"].double() * 255).float().view(-1, 1, 1)  # np.int32(hue_factor * 255)
+    # (h + shift) lies in [-128, 384): the factor table covers that range, so no modulo is needed
+    row = torch.add(s, h, alpha=256).add_((shift + 128) * 256).int().flatten()
+    factor = _hsv_factors(rgb.device).index_select(1, row).view(3, *v.shape).transpose(0, 1)
+    return (v.unsqueeze(1) * factor).add_(0.5).floor_()
 
 
 def _rgb_to_hsv(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """PIL's integer RGB -> HSV (each channel 0..255), as in Pillow's Convert.c `rgb2hsv_row`.
-
-    Pillow mixes float32 and float64: the divisions by cr are float32, `2.0 + rc - bc` is summed
-    in double and stored as float32, `fmod(h / 6.0 + 1.0, 1.0)` runs in double and is stored as
-    float32, and the hue level is (int)(h * 255.0) in double. Matching each step reproduces all
-    2^24 colours exactly."""
+    """PIL's integer RGB -> HSV levels, float32 (N, S, S) each. The saturation
+    trunc(255 (max - min) / max) is exact in float32; the hue comes from `_hue_levels`."""
     r, g, b = rgb.unbind(1)
+    v = torch.maximum(torch.maximum(r, g), b)
+    s = (v - torch.minimum(torch.minimum(r, g), b)).div_(v.clamp_min(1)).mul_(255.0).floor_()
+    key = torch.add(b, g, alpha=511).sub_(r, alpha=512).add_(255 * 512)  # (g - r + 255) * 511 + b - r + 255
+    h = _hue_levels(rgb.device).index_select(0, key.int().flatten()).view_as(v)
+    return h, s, v
+
+
+def _pil_hue(r: torch.Tensor, g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pillow's hue level (Convert.c `rgb2hsv_row`), which mixes float32 and float64: the
+    divisions by cr are float32, `2.0 + rc - bc` is summed in double and stored as float32,
+    `fmod(h / 6.0 + 1.0, 1.0)` runs in double and is stored as float32, and the level is
+    (int)(h * 255.0) in double. Matching each step reproduces all 2^24 colours exactly."""
     maxc = torch.maximum(r, torch.maximum(g, b))
     minc = torch.minimum(r, torch.minimum(g, b))
     cr = (maxc - minc).clamp_min(1)
     rc, gc, bc = ((maxc - r) / cr).double(), ((maxc - g) / cr).double(), ((maxc - b) / cr).double()
     h = torch.where(r == maxc, bc - gc, torch.where(g == maxc, 2.0 + rc - bc, 4.0 + gc - rc)).float()
     h = torch.fmod(h.double() / 6.0 + 1.0, 1.0).float()
-    grey = maxc == minc
-    hue = torch.where(grey, 0, torch.trunc(h.double() * 255.0).clamp(0, 255)).long()
-    sat = torch.where(grey, 0, torch.trunc((maxc - minc) / maxc.clamp_min(1) * 255.0).clamp(0, 255)).long()
-    return hue, sat, maxc
+    return torch.where(maxc == minc, 0.0, torch.trunc(h.double() * 255.0).float())
 
 
-def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """PIL's HSV -> RGB; with s == 0, p = q = t = v, so grey needs no special case."""
-    hf = h.float() * 6.0 / 255.0
+@functools.cache
+def _hue_levels(device: torch.device) -> torch.Tensor:
+    """PIL's hue level of every colour, float32, indexed by (g - r + 255) * 511 + (b - r + 255):
+    it depends only on these differences (a constant table, built once per device)."""
+    d = torch.arange(-255, 256, device=device, dtype=torch.float32)
+    dg, db = d.view(-1, 1).expand(511, 511), d.view(1, -1).expand(511, 511)
+    r = (-torch.minimum(dg, db)).clamp_min(0)  # any r with r, g, b >= 0
+    return _pil_hue(r, r + dg, r + db).flatten()
+
+
+@functools.cache
+def _hsv_factors(device: torch.device) -> torch.Tensor:
+    """Pillow's HSV -> RGB (Convert.c `hsv2rgb`) as multipliers of v, float32 (3, 512 * 256),
+    indexed by (h + 128) * 256 + s for hue levels h in [-128, 384) (taken mod 256).
+
+    In sector i = floor(6h / 255) the largest channel is v (factor 1), the smallest
+    p = round(v (1 - fs)), the middle one q = round(v (1 - fs f)) (odd i) or
+    t = round(v (1 - fs (1 - f))) (even i), with f = 6h / 255 - i and fs = s / 255 in float32;
+    with s = 0 every factor is 1 (grey). A constant table, built once per device."""
+    h = torch.remainder(torch.arange(-128, 384, device=device, dtype=torch.float32), 256).view(-1, 1)
+    fs = torch.arange(256, device=device, dtype=torch.float32).view(1, -1) / 255.0
+    hf = h * 6.0 / 255.0
     i = torch.floor(hf)
     f = hf - i
-    fs = s.float() / 255.0
-    p = torch.floor(v * (1.0 - fs) + 0.5)
-    q = torch.floor(v * (1.0 - fs * f) + 0.5)
-    t = torch.floor(v * (1.0 - fs * (1.0 - f)) + 0.5)
-    sector = i.long() % 6
-    s0, s1, s2, s3, s4 = (sector == k for k in range(5))
-    r = torch.where(s0 | (sector == 5), v, torch.where(s1, q, torch.where(s4, t, p)))
-    g = torch.where(s1 | s2, v, torch.where(s0, t, torch.where(s3, q, p)))
-    b = torch.where(s3 | s4, v, torch.where(s2, t, torch.where(sector == 5, q, p)))
-    return torch.stack([r, g, b], 1).clamp(0, 255)
+    one = torch.ones_like(fs * f)
+    p, q, t = one - fs, 1.0 - fs * f, 1.0 - fs * (1.0 - f)
+    sector = torch.remainder(i, 6).expand_as(one)
+    s0, s1, s2, s3, s4, s5 = (sector == k for k in range(6))
+    r = torch.where(s0 | s5, one, torch.where(s1, q, torch.where(s4, t, p)))
+    g = torch.where(s1 | s2, one, torch.where(s0, t, torch.where(s3, q, p)))
+    b = torch.where(s3 | s4, one, torch.where(s2, t, torch.where(s5, q, p)))
+    return torch.stack([r, g, b]).view(3, -1)
 
 
 def _brightness(rgb, p, legacy):
@@ -262,10 +298,10 @@ def _invert(rgb, p, legacy):
 
 
 def _noise(rgb, p, legacy):
-    v = rgb / 255.0 + p["noise"]
+    v = (rgb / 255.0).add_(p["noise"])  # non-negative, so truncation is floor
     if "legacy_noise_wrap" in legacy:
-        return torch.remainder(torch.trunc(v * 255.0), 256.0)
-    return torch.trunc(v.clamp(0.0, 1.0) * 255.0)
+        return torch.remainder(v.mul_(255.0).floor_(), 256.0)
+    return v.clamp_(0.0, 1.0).mul_(255.0).floor_()
 
 
 _RGB_ONLY = {
@@ -296,22 +332,20 @@ def _sharpen(x: torch.Tensor, factor: float = 7.0) -> torch.Tensor:
 # --- geometric ---------------------------------------------------------------------------------
 
 
-def _gather(x: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
-    """out[n, :, y, x] = x[n, :, sy, sx] where the source lies inside the canvas, else 0."""
-    N, C, S, _ = x.shape
-    valid = (sx >= 0) & (sx < S) & (sy >= 0) & (sy < S)
-    flat = (sy.clamp(0, S - 1) * S + sx.clamp(0, S - 1)).view(N, 1, S * S).expand(N, C, S * S)
-    out = x.reshape(N, C, S * S).gather(2, flat).view(N, C, S, S)
-    return out * valid.unsqueeze(1)
+def _sample_nearest(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """out[n, :, i, j] = x[n, :, src[n, 1, i, j], src[n, 0, i, j]] for float64 integer source
+    pixels src (N, 2, S, S) ordered (x, y); sources outside the canvas are transparent. This is
+    grid_sample's nearest mode fed the exact source pixel centres, so no rounding is involved."""
+    S = x.shape[-1]
+    grid = src.permute(0, 2, 3, 1).float().mul_(2.0 / S).add_(1.0 / S - 1.0)  # pixel k -> (2k + 1) / S - 1
+    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
 def _shift(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
     """Integer translation by (dx, dy) per sample; uncovered pixels become transparent."""
-    S = x.shape[-1]
-    r = torch.arange(S, device=x.device)
-    sx = r.view(1, 1, S) - dx.view(-1, 1, 1)
-    sy = r.view(1, S, 1) - dy.view(-1, 1, 1)
-    return _gather(x, sx.expand(-1, S, S), sy.expand(-1, S, S))
+    r = torch.arange(x.shape[-1], device=x.device, dtype=torch.float64)
+    pixels = torch.stack(torch.meshgrid(r, r, indexing="xy"))  # (2, S, S): (x, y) of each pixel
+    return _sample_nearest(x, pixels - torch.stack([dx, dy], 1).view(-1, 2, 1, 1))
 
 
 def _affine_nearest(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -321,7 +355,8 @@ def _affine_nearest(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     the centre (S/2, S/2). Pillow adds the translation c = -a S/2 - b S/2 + S/2 (f likewise) and
     samples in 16.16 fixed point: with FIX(v) = floor(65536 v + 0.5), the source pixel of output
     (x, y) is (FIX(c + a/2 + b/2) + x FIX(a) + y FIX(b)) >> 16 (an arithmetic shift, i.e. floor),
-    and likewise for its row; sources outside the canvas are transparent.
+    and likewise for its row; sources outside the canvas are transparent. The fixed-point sums are
+    integers far below 2^53, exact in float64.
     """
     S = x.shape[-1]
     c = S / 2.0
@@ -329,14 +364,13 @@ def _affine_nearest(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     tx = a * -c + b * -c + c  # in the order of torchvision / Image.rotate
     ty = d * -c + e * -c + c
 
-    def fix(v: torch.Tensor) -> torch.Tensor:
-        return torch.floor(v * 65536.0 + 0.5).long().view(-1, 1, 1)
+    def fix(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:  # (N, 2, 1, 1): FIX of an (x, y) pair
+        return torch.floor(torch.stack([u, v], 1) * 65536.0 + 0.5).view(-1, 2, 1, 1)
 
-    r = torch.arange(S, device=x.device)
-    ox, oy = r.view(1, 1, S), r.view(1, S, 1)
-    sx = (fix(tx + a * 0.5 + b * 0.5) + ox * fix(a) + oy * fix(b)) >> 16
-    sy = (fix(ty + d * 0.5 + e * 0.5) + ox * fix(d) + oy * fix(e)) >> 16
-    return _gather(x, sx, sy)
+    r = torch.arange(S, device=x.device, dtype=torch.float64)
+    cols = fix(tx + a * 0.5 + b * 0.5, ty + d * 0.5 + e * 0.5) + r.view(1, 1, 1, S) * fix(a, d)  # (N, 2, 1, S)
+    rows = r.view(1, 1, S, 1) * fix(b, e)  # (N, 2, S, 1)
+    return _sample_nearest(x, (cols + rows).div_(65536.0).floor_())  # >> 16
 
 
 def _rotation(angle: torch.Tensor) -> torch.Tensor:
@@ -394,9 +428,9 @@ def _resample_matrix(in_size: int, out_size: torch.Tensor, canvas: int, offset: 
 
 
 def _clip8(acc: torch.Tensor) -> torch.Tensor:
-    """Pillow's 8-bit resampling sum: start at 2^21 (rounding), shift right by 22 bits, clip to
-    0..255 (exact in float64)."""
-    return torch.floor((acc + 2.0**21) / 2.0**22).clamp(0, 255)
+    """Pillow's 8-bit resampling sum (in place): start at 2^21 (rounding), shift right by 22 bits,
+    clip to 0..255 (exact in float64)."""
+    return acc.add_(2.0**21).div_(2.0**22).floor_().clamp_(0, 255)
 
 
 def _resize_rgba(x: torch.Tensor, wy: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
@@ -404,13 +438,15 @@ def _resize_rgba(x: torch.Tensor, wy: torch.Tensor, wx: torch.Tensor) -> torch.T
     weights, each rounded to 8 bits), un-premultiply by truncation, 255 v // a, keeping v where
     a is 0 or 255 (Convert.c `rgba2rgbA`). wy: (N, H_out, H_in), wx: (N, W_out, W_in), float64
     integers from `_resample_matrix`; the sums stay below 2^53, so the float64 matmuls are exact."""
-    a = x[:, 3:]
-    pre = torch.cat([torch.floor(x[:, :3] * a / 255.0 + 0.5), a], 1).double()
-    h = _clip8(pre @ wx.transpose(1, 2).unsqueeze(1))
+    N, C, H, W = x.shape
+    pre = x.double()
+    pre[:, :3].mul_(pre[:, 3:]).div_(255.0).add_(0.5).floor_()  # round(v a / 255), never a tie
+    h = _clip8(pre.view(N, C * H, W) @ wx.transpose(1, 2)).view(N, C, H, -1)
     v = _clip8(wy.unsqueeze(1) @ h).float()
-    rgb, a = v[:, :3], v[:, 3:]
-    rgb = torch.where((a == 0) | (a == 255), rgb, torch.floor(255.0 * rgb / a).clamp(0, 255))
-    return torch.cat([rgb, a], 1)
+    a = v[:, 3:]
+    d = a + 255.0 * (1.0 - a.clamp(max=1.0))  # a, or 255 where a == 0 (v is kept there)
+    v[:, :3].mul_(255.0).div_(d).floor_().clamp_(max=255.0)  # where a == 255 this is v again
+    return v
 
 
 def _scale(x: torch.Tensor, bb: torch.Tensor, f: torch.Tensor, legacy_bb: bool):
@@ -419,7 +455,7 @@ def _scale(x: torch.Tensor, bb: torch.Tensor, f: torch.Tensor, legacy_bb: bool):
     o = (S - new) // 2
     w = _resample_matrix(S, new, S, o, _bicubic, 2.0)
     out = _resize_rgba(x, w, w)
-    out = torch.where((new == S).view(-1, 1, 1, 1), x, out)  # PIL's resize to the same size is a copy
+    out = torch.lerp(out, x, (new == S).to(x.dtype).view(-1, 1, 1, 1))  # PIL's resize to the same size is a copy
     if legacy_bb:
         xy = bb[:, :2] + o[:, None]
     else:
@@ -447,7 +483,7 @@ def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, k: int = 7) -> torch.Te
     p = F.pad(x, (k // 2,) * 4, mode="reflect").view(1, N * C, S + k - 1, S + k - 1)
     h = F.conv2d(p, w.view(N * C, 1, 1, k), groups=N * C)
     v = F.conv2d(h, w.view(N * C, 1, k, 1), groups=N * C)
-    return torch.round(v.view(N, C, S, S)).clamp(0, 255)
+    return v.view(N, C, S, S).round_()  # a convex combination of 0..255: no clamp needed
 
 
 def _pixelate(x: torch.Tensor, factor: float = 0.3) -> torch.Tensor:

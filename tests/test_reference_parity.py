@@ -149,16 +149,34 @@ def test_parity_on_noise(name: str) -> None:
     _check(out.rgba, torch.stack([_tensor(img) for img, _ in refs]), EXACT)
 
 
+def _colours() -> torch.Tensor:
+    """Every 7th of the 2^24 RGB colours, uint8 (3, 1536, 1536)."""
+    v = torch.arange(0, 1 << 24, 7, dtype=torch.int32)[: 1536 * 1536]
+    return torch.stack([v >> 16, (v >> 8) & 255, v & 255]).to(torch.uint8).view(3, 1536, 1536)
+
+
 def test_hsv_matches_pil_on_all_hues() -> None:
     """The batched RGB -> HSV (`hue`'s first step) equals PIL's on every 7th of the 2^24 colours
     (Pillow's float32 / float64 mix; the full set was checked once)."""
     from invtl.transforms import _rgb_to_hsv
 
-    v = torch.arange(0, 1 << 24, 7, dtype=torch.int32)[: 1536 * 1536]
-    rgb = torch.stack([v >> 16, (v >> 8) & 255, v & 255]).to(torch.uint8).view(1, 3, 1536, 1536)
-    hsv = np.array(Image.fromarray(rgb[0].permute(1, 2, 0).numpy(), "RGB").convert("HSV"))
-    ours = torch.stack([c[0].long() for c in _rgb_to_hsv(rgb.float())], -1)
+    rgb = _colours()
+    hsv = np.array(Image.fromarray(rgb.permute(1, 2, 0).numpy(), "RGB").convert("HSV"))
+    ours = torch.stack([c[0].long() for c in _rgb_to_hsv(rgb[None].float())], -1)
     assert torch.equal(ours, torch.from_numpy(hsv).long())
+
+
+@pytest.mark.parametrize("h", [-0.5, -0.2071, 0.1234, 0.4999])
+def test_hue_shift_matches_pil(h: float) -> None:
+    """The whole hue shift (table look-ups both ways) equals torchvision's PIL adjust_hue on every
+    7th colour, for shifts across the range (all 2^24 colours x 9 shifts were checked once)."""
+    import torchvision.transforms.functional as TF
+
+    rgb = _colours()
+    ref = np.array(TF.adjust_hue(Image.fromarray(rgb.permute(1, 2, 0).numpy(), "RGB"), h))
+    rgba = torch.cat([rgb, torch.full_like(rgb[:1], 255)]).float()[None]
+    out = apply("hue", Canvas(rgba, torch.tensor([BB])), {"h": torch.tensor([h])}).rgba[0, :3]
+    assert torch.equal(out.permute(1, 2, 0), torch.from_numpy(ref).float())
 
 
 def _fired(name: str, g: torch.Generator) -> dict:
