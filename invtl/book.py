@@ -247,7 +247,7 @@ _NUMERIC = re.compile(r"^[\s≈~<>≥≤*]*[-−+]?(\d+(\.\d*)?|\.\d+)")
 
 
 def html_table(columns: Sequence[str], rows: Iterable[Sequence], caption: str | None = None,
-               left: int = 1, classes: str = "") -> str:
+               left: int = 1, classes: str = "", wrap: bool = False) -> str:
     """An HTML table in the book's style: the first `left` columns left-aligned, the others right-aligned
     with tabular figures; `**x**` in a cell is shown bold."""
     head = "".join(f'<th class="{"l" if i < left else "r"}">{_cell(c)}</th>' for i, c in enumerate(columns))
@@ -257,6 +257,7 @@ def html_table(columns: Sequence[str], rows: Iterable[Sequence], caption: str | 
                         for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     cap = f'<p class="invtl-caption">{_cell(caption)}</p>' if caption else ""
+    classes += " invtl-wrap" if wrap else ""
     return (f'<div class="invtl-tablewrap">{cap}<table class="invtl-table {classes}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
@@ -367,7 +368,7 @@ def settings_table(experiment: str, profile: str) -> str:
 
     by = SETTINGS[experiment]
     rows = [(k, _fmt_setting(by[profile].get(k)), _fmt_setting(v)) for k, v in by["paper"].items()]
-    return html_table(("setting", f"{profile}", "paper"), rows,
+    return html_table(("setting", f"{profile}", "paper"), rows, wrap=True,
                       caption=f"Settings of {experiment}: profile {profile} vs the paper's protocol")
 
 
@@ -434,6 +435,33 @@ def sample_grid(rows: Sequence[tuple[str, "object", Sequence[str] | None]], zoom
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
+
+
+def figure_png(fig) -> bytes:
+    """PNG bytes of a matplotlib figure (which is then closed)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def image_widget(fig):
+    """An ipywidgets Image of a matplotlib figure. Widgets hold figures and tables as Image and HTML
+    widgets rather than Output widgets: their state is plain data, so executing the notebook does not
+    depend on capturing outputs into widgets, and the saved state renders in the static book."""
+    import ipywidgets as widgets
+
+    return widgets.Image(value=figure_png(fig), format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+def html_widget(text: str):
+    import ipywidgets as widgets
+
+    return widgets.HTML(value=text)
 
 
 def parameter_captions(params: list[dict], names: Sequence[str]) -> list[list[str]]:
