@@ -49,14 +49,16 @@ class Outcome:
 
 # --- E-6 (tm): C8 ------------------------------------------------------------------------------
 
-C8_SUBSET_MIN = 0.98
-"""j ≤ k: every seed-mean accuracy must be at least this (the paper's "≈ 0.98–1.00")."""
+C8_SUBSET_MIN = 0.97
+"""j ≤ k, and the k = n row: every seed-mean accuracy must be at least this: the paper's "≈ 0.98–1.00" band
+less the ±0.01 uncertainty of values read off its figure."""
 C8_RISE_TOLERANCE = 0.01
 """j > k: a step j → j+1 may rise by at most this much (seed noise; the figure's ±0.01 resolution)."""
 
 C8_TEST = (
     "On the ResNet-18 seed-mean test accuracies M[k][j] (k = # PT transforms, j = # target transforms, "
-    f"1 ≤ j, k ≤ n, n = the profile's number of transforms): (a) M[k][j] ≥ {C8_SUBSET_MIN} for every j ≤ k; "
+    f"1 ≤ j, k ≤ n, n = the profile's number of transforms): (a) M[k][j] ≥ {C8_SUBSET_MIN} (the paper's "
+    "0.98 less the ±0.01 uncertainty of values read off its figure) for every j ≤ k; "
     f"(b) for every k < n, along the row from j = k to j = n no step rises by more than {C8_RISE_TOLERANCE} "
     "and M[k][n] < M[k][k]; (c) M[n][j] ≥ "
     f"{C8_SUBSET_MIN} for every j. The claim holds when (a), (b) and (c) all hold. Only seeds with all n "
