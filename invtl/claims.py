@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from invtl import paper_values
+from invtl import analysis_it
 from invtl import store as store_mod
 
 VERDICTS = ("holds", "fails", "not run")
@@ -115,10 +116,10 @@ def check_c8(records: list[dict]) -> tuple[str, str]:
     return ours, "holds" if ok_a and ok_b and ok_c else "fails"
 
 
-CHECKS: dict[str, Callable[[list[dict]], tuple[str, str]]] = {"C8": check_c8}
+CHECKS: dict[str, Callable[[list[dict]], tuple[str, str]]] = {"C7": analysis_it.check_c7, "C8": check_c8}
 """claim id -> check(records) -> (ours, verdict). Later experiments add theirs here."""
 
-TESTS: dict[str, str] = {"C8": C8_TEST}
+TESTS: dict[str, str] = {"C7": analysis_it.C7_TEST, "C8": C8_TEST}
 """claim id -> the precise test applied, in words (printed in the book)."""
 
 

@@ -1,0 +1,288 @@
+"""E-5 (`it`) analysis: Same / Other / None invariance tables, matrices for the plots, and the C7 check.
+
+r(model, data type d, target transform t) is a model's l2 invariance ratio on the twin test set of
+data type d under transformation t (lower = more invariant). Per model group g (img: trained on
+op-img; rand: trained on rp-rand), data type d, target transform t and seed (`protocol.md` E-5,
+"Aggregation"):
+
+- Same  = r(g model trained on t, d, t);
+- Other = mean over the g models trained on t' != t (`none` excluded) of r(., d, t);
+- None  = r(g model trained on `none`, d, t).
+
+Only target transforms for which the group has a trained model count (with a subset of the 18
+transformations, Other averages over the trained ones that are present). A table cell is the mean and
+the pandas sample std (ddof = 1) over seeds x counted transforms. Only seeds whose group holds every
+model the group has for any seed count, so a run in progress does not bias Other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from invtl.data import TRANSFORMS
+
+ROWS = ("Same", "Other", "None")
+ROW_KEYS = {"Same": "target", "Other": "other", "None": "base"}  # the original's model-type suffixes
+GROUP_LABEL = {"img": "img models (trained on op-img)", "rand": "rand models (trained on rp-rand)",
+               "untrained": "untrained"}
+T2D_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
+CIFAR_TYPES = {"CIFAR-10": "cifar10", "CIFAR-100": "cifar100"}
+"""Table column -> data-type key the records would use once E-5's CIFAR columns are run."""
+DATA_TYPE_ORDER = (*T2D_TYPES, *CIFAR_TYPES.values())
+TABLE_COLUMNS = {  # group -> (paper table id, [(paper column label, data type)])
+    "img": ("E-5a", [("op-img (in-distribution)", "op-img"), ("os-img (other objects)", "os-img"),
+                     ("rs-rand (far OOD)", "rs-rand"), ("CIFAR-10", "cifar10"), ("CIFAR-100", "cifar100")]),
+    "rand": ("E-5b", [("rp-rand (in-distribution)", "rp-rand"), ("rs-rand (other random patterns)", "rs-rand"),
+                      ("os-img (far OOD)", "os-img"), ("CIFAR-10", "cifar10"), ("CIFAR-100", "cifar100")]),
+}
+NOT_MEASURED = "not measured"
+"""A CIFAR column: the CIFAR loaders exist, but E-5's CIFAR columns have not been run."""
+NOT_IN_PROFILE = "not in this profile"
+
+C7_GAP = 0.03
+"""(b): |Other - None| may be at most this in every measured column (the paper's "within 0.03")."""
+C7_OTHER_MIN = 0.40
+"""(d): the img models' Other ratio stays at or above this (the paper's "0.40 or above")."""
+C7_DISTANCE_ORDER = ("op-img", "os-img", "cifar10", "rs-rand")
+"""(c): the img models' Same ratio rises along this order of data types (the paper's domain distance)."""
+
+C7_TEST = (
+    "On the l2 invariance ratios of ResNet-18, per model group (img, rand) and measured table column, "
+    "Same / Other / None are the means over seeds x target transforms (protocol E-5 aggregation; only "
+    "transforms the group has a trained model for count, only seeds with all of the group's models). "
+    "(a) Same < Other and Same < None in every measured column; "
+    f"(b) |Other - None| <= {C7_GAP} in every measured column; "
+    "(c) for img models, Same rises strictly along op-img < os-img < CIFAR-10 < rs-rand, restricted to "
+    f"the measured columns; (d) for img models, Other >= {C7_OTHER_MIN:.2f} in every measured column. "
+    "The claim holds when every part that can be tested holds; parts that need columns, rows or groups "
+    "the profile lacks are reported as untested. CIFAR columns are not measured yet, so they never count."
+)
+
+
+def _order(values, order) -> list:
+    rank = {v: i for i, v in enumerate(order)}
+    return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), str(v)))
+
+
+def ratio_frame(records: list[dict], arch: str | None = "resnet18", metric: str = "l2") -> pd.DataFrame:
+    """Long table of every measurement: arch, seed, group, train (transform), data_type, target, value."""
+    rows = []
+    for r in records:
+        c = r["config"]
+        if arch is not None and c.get("arch") != arch:
+            continue
+        for d, by_t in r["result"]["scores"].items():
+            for t, m in by_t.items():
+                rows.append((c["arch"], c["seed"], c["group"], c["train_transform"], d, t, float(m[metric])))
+    return pd.DataFrame(rows, columns=["arch", "seed", "group", "train", "data_type", "target", "value"])
+
+
+def complete_seeds(frame: pd.DataFrame, group: str) -> tuple[list[int], list[int], list[str]]:
+    """(complete seeds, partial seeds, trained transforms) of a group: a seed is complete when it holds
+    every model the group has for any seed."""
+    g = frame[frame.group == group]
+    models = _order(g.train.unique(), ("none", *TRANSFORMS))
+    by_seed = g.groupby("seed").train.agg(lambda s: set(s))
+    full = sorted(int(s) for s, m in by_seed.items() if m == set(models))
+    partial = sorted(int(s) for s in by_seed.index if int(s) not in full)
+    return full, partial, models
+
+
+def same_other_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (group, seed, data type, target transform) the Same, Other and None ratios (NaN where the group
+    lacks the models): columns group, seed, data_type, target, row, value. Only counted transforms."""
+    out = []
+    for group in _order(frame.group.unique(), ("img", "rand")):
+        if group == "untrained":
+            continue
+        seeds, _, models = complete_seeds(frame, group)
+        trained = [m for m in models if m != "none"]
+        g = frame[(frame.group == group) & frame.seed.isin(seeds)]
+        r = g.set_index(["seed", "train", "data_type", "target"]).value
+        for (seed, d, t), _ in g.groupby(["seed", "data_type", "target"]):
+            if t not in trained:
+                continue
+            others = [r[(seed, m, d, t)] for m in trained if m != t and (seed, m, d, t) in r.index]
+            same = r.get((seed, t, d, t), np.nan)
+            base = r.get((seed, "none", d, t), np.nan)
+            for row, v in (("Same", same), ("Other", np.mean(others) if others else np.nan), ("None", base)):
+                out.append((group, int(seed), d, t, row, float(v)))
+    return pd.DataFrame(out, columns=["group", "seed", "data_type", "target", "row", "value"])
+
+
+def summary(son: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sample std (ddof = 1) and count over seeds x transforms per (group, row, data type)."""
+    s = son.dropna(subset=["value"]).groupby(["group", "row", "data_type"]).value
+    return pd.DataFrame({"mean": s.mean(), "std": s.std(ddof=1), "n": s.count()})
+
+
+def column_status(frame: pd.DataFrame, data_type: str) -> str | None:
+    """None when the data type is measured, else why its column is empty."""
+    if data_type in set(frame.data_type):
+        return None
+    return NOT_MEASURED if data_type in CIFAR_TYPES.values() else NOT_IN_PROFILE
+
+
+def group_table(frame: pd.DataFrame, group: str, son: pd.DataFrame | None = None, digits: int = 3):
+    """The paper's table for one group on our numbers: (columns, rows, means) where rows are
+    ("Same"|"Other"|"None", cell, ...); a cell is "mean ± std" ("**…**" for the smallest row of its
+    column), "—" where the row cannot be formed, or the column's status; means[row][data type] (NaN if
+    missing)."""
+    son = same_other_none(frame) if son is None else son
+    summ = summary(son)
+    _, cols = TABLE_COLUMNS[group]
+    means = {row: {d: np.nan for _, d in cols} for row in ROWS}
+    stds = {row: {d: np.nan for _, d in cols} for row in ROWS}
+    for row in ROWS:
+        for _, d in cols:
+            if (group, row, d) in summ.index:
+                means[row][d] = summ.loc[(group, row, d), "mean"]
+                stds[row][d] = summ.loc[(group, row, d), "std"]
+    rows = []
+    for row in ROWS:
+        cells = []
+        for _, d in cols:
+            status = column_status(frame, d)
+            m = means[row][d]
+            if status:
+                cells.append(status)
+            elif np.isnan(m):
+                cells.append("—")
+            else:
+                text = f"{m:.{digits}f}" + (f" ± {stds[row][d]:.{digits}f}" if np.isfinite(stds[row][d]) else "")
+                present = [means[x][d] for x in ROWS if np.isfinite(means[x][d])]
+                cells.append(f"**{text}**" if len(present) > 1 and m == min(present) else text)
+        rows.append((row, *cells))
+    return ["row", *[label for label, _ in cols]], rows, means
+
+
+def model_type_matrix(frame: pd.DataFrame, son: pd.DataFrame | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """(model types, data types, mean l2 ratio) for the heatmap: img/rand Same, Other, None (means over
+    seeds x counted transforms) and the untrained network (mean over the same target transforms)."""
+    son = same_other_none(frame) if son is None else son
+    dts = _order(frame.data_type.unique(), DATA_TYPE_ORDER)
+    labels, vals = [], []
+    for group in _order(son.group.unique(), ("img", "rand")):
+        for row in ROWS:
+            s = son[(son.group == group) & (son.row == row)].dropna(subset=["value"])
+            if s.empty:
+                continue
+            m = s.groupby("data_type").value.mean()
+            labels.append(f"{group} {row} ({group}_{ROW_KEYS[row]})")
+            vals.append([m.get(d, np.nan) for d in dts])
+    u = frame[frame.group == "untrained"]
+    targets = set(son.target) if not son.empty else set(u.target)
+    u = u[u.target.isin(targets)]
+    if not u.empty:
+        m = u.groupby("data_type").value.mean()
+        labels.append("untrained")
+        vals.append([m.get(d, np.nan) for d in dts])
+    return labels, dts, np.array(vals, dtype=float).reshape(len(labels), len(dts))
+
+
+def breakdown(frame: pd.DataFrame, group: str, data_type: str) -> tuple[list[str], list[str], np.ndarray]:
+    """(training transforms incl. none, target transforms, seed-mean ratio) of one group on one data type
+    (the paper's 19 x 18 appendix heatmaps); only the group's complete seeds."""
+    seeds, _, models = complete_seeds(frame, group)
+    g = frame[(frame.group == group) & (frame.data_type == data_type) & frame.seed.isin(seeds)]
+    targets = _order(g.target.unique(), TRANSFORMS)
+    m = g.groupby(["train", "target"]).value.mean()
+    return models, targets, np.array([[m.get((a, b), np.nan) for b in targets] for a in models], dtype=float)
+
+
+def model_profile(frame: pd.DataFrame, group: str, train: str, target: str) -> pd.DataFrame:
+    """One model's ratio on every data type for one target transform: index data type, columns mean, std, n
+    over the group's complete seeds (all seeds for the untrained network)."""
+    seeds = complete_seeds(frame, group)[0] if group != "untrained" else sorted(frame.seed.unique())
+    g = frame[(frame.group == group) & (frame.train == train) & (frame.target == target) & frame.seed.isin(seeds)]
+    s = g.groupby("data_type").value
+    out = pd.DataFrame({"mean": s.mean(), "std": s.std(ddof=1), "n": s.count()})
+    return out.reindex(_order(out.index, DATA_TYPE_ORDER))
+
+
+# --- C7 --------------------------------------------------------------------------------------------
+
+def check_c7(records: list[dict]) -> tuple[str, str]:
+    """(ours, verdict) for C7 from the it records of one profile; see `C7_TEST`."""
+    frame = ratio_frame(records)
+    if frame.empty:
+        return "no ResNet-18 it records stored", "not run"
+    son = same_other_none(frame)
+    results, notes, seeds_used = {}, [], set()
+    lines = []
+    tested_cols = 0
+    for group in ("img", "rand"):
+        if group not in set(frame.group):
+            notes.append(f"no {group} models")
+            continue
+        seeds, partial, _ = complete_seeds(frame, group)
+        seeds_used.update(seeds)
+        if partial:
+            notes.append(f"{group} seeds {_seeds(partial)} incomplete, left out")
+        _, _, means = group_table(frame, group, son)
+        _, cols = TABLE_COLUMNS[group]
+        measured = [d for _, d in cols if column_status(frame, d) is None and np.isfinite(means["Same"][d])]
+        missing = [d for _, d in cols if d not in measured]
+        if missing:
+            notes.append(f"{group}: columns {', '.join(_label(d) for d in missing)} not measured")
+        a, b, gaps = [], [], []
+        for d in measured:
+            s, o, n = means["Same"][d], means["Other"][d], means["None"][d]
+            if np.isfinite(n):
+                a.append(s < n)
+            if np.isfinite(o):
+                a.append(s < o)
+            if np.isfinite(o) and np.isfinite(n):
+                gaps.append(o - n)
+                b.append(abs(o - n) <= C7_GAP)
+            cell = f"{_label(d)} {s:.3f}/{_f(o)}/{_f(n)}"
+            lines.append(f"{group} {cell}")
+            tested_cols += 1
+        if measured and not any(np.isfinite(means["Other"][d]) for d in measured):
+            notes.append(f"{group}: no Other row (fewer than 2 trained transforms), Same < Other and the "
+                         "Other-None gap untested")
+        if measured and not any(np.isfinite(means["None"][d]) for d in measured):
+            notes.append(f"{group}: no None row")
+        if a:
+            results[f"(a) {group}"] = all(a)
+        if b:
+            results[f"(b) {group}"] = all(b)
+            lines.append(f"{group} Other-None gaps {', '.join(f'{g:+.3f}' for g in gaps)}")
+        if group == "img":
+            chain = [d for d in C7_DISTANCE_ORDER if d in measured]
+            if len(chain) >= 2:
+                vals = [means["Same"][d] for d in chain]
+                results["(c)"] = all(x < y for x, y in zip(vals, vals[1:]))
+                lines.append("img Same " + " < ".join(f"{v:.3f} ({_label(d)})" for d, v in zip(chain, vals)))
+                if len(chain) < len(C7_DISTANCE_ORDER):
+                    notes.append("(c) tested without " + ", ".join(_label(d) for d in C7_DISTANCE_ORDER if d not in chain))
+            else:
+                notes.append("(c) untested (fewer than 2 measured img columns)")
+            others = [means["Other"][d] for d in measured if np.isfinite(means["Other"][d])]
+            if others:
+                results["(d)"] = min(others) >= C7_OTHER_MIN
+                lines.append(f"img Other min {min(others):.3f}")
+            else:
+                notes.append("(d) untested")
+    if not results or tested_cols == 0:
+        return ("it records stored but no Same/None column can be formed: " + "; ".join(notes)), "not run"
+    failed = [k for k, ok in results.items() if not ok]
+    verdict = "holds" if not failed else "fails"
+    ours = ("Same/Other/None: " + "; ".join(lines) + ". Parts " + ", ".join(results)
+            + (f" tested; failed: {', '.join(failed)}" if failed else " tested, all hold")
+            + (". Not tested / left out: " + "; ".join(notes) if notes else "")
+            + f" [ResNet-18, seeds {_seeds(sorted(seeds_used))}]")
+    return ours, verdict
+
+
+def _f(x: float) -> str:
+    return "—" if not np.isfinite(x) else f"{x:.3f}"
+
+
+def _label(d: str) -> str:
+    return {v: k for k, v in CIFAR_TYPES.items()}.get(d, d)
+
+
+def _seeds(s) -> str:
+    return ", ".join(map(str, s))
