@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from invtl import paper_values
+from invtl import analysis_tvo, paper_values
 from invtl import analysis_it
 from invtl import store as store_mod
 
@@ -121,6 +121,9 @@ CHECKS: dict[str, Callable[[list[dict]], tuple[str, str]]] = {"C7": analysis_it.
 
 TESTS: dict[str, str] = {"C7": analysis_it.C7_TEST, "C8": C8_TEST}
 """claim id -> the precise test applied, in words (printed in the book)."""
+
+CHECKS.update(analysis_tvo.CHECKS)  # E-1/E-2 (tvo): C1-C4
+TESTS.update(analysis_tvo.TESTS)
 
 
 def _seed_list(seeds: list[int]) -> str:

@@ -1,0 +1,416 @@
+"""Analysis of E-1 / E-2 (`tvo`): tidy tables, seed means, the performance-differences panel, and the
+checks of claims C1–C4.
+
+Records come from `invtl.experiments.tvo` (one per seed, panel, value and transformation set). Each
+record holds the pretrained model's accuracy on its own task ("training"), the linear-probe transfer
+("lp", E-1) and LP→FT transfer ("ft", E-2) with the profile's FT sizes; in the FT-samples panel the
+model is fine-tuned on the panel's own n.
+
+Terms used here:
+
+- *stage*: "training", "lp" or "ft". The E-2 view at FT size n (`ft_n`) reads `ft[n]` in the
+  class-relationship, architecture and PT-samples panels and the panel's own n in the FT-samples panel
+  (`protocol.md` E-2: "in the FT-samples category, each LP model is fine-tuned on its own n_FT").
+- *complete seed* of a panel: a seed with both transformation sets at every value of the panel that the
+  records hold. Seed means, intervals and checks use only complete seeds, so every point of a panel
+  rests on the same seeds (a run in progress leaves partial seeds, which are reported, not averaged).
+- *metric*: "test_accuracy" (clean test split, the invtl default) or "pooled_accuracy" (train + val +
+  test pooled, the original's number: bug B1).
+
+The checks return (ours, verdict) like `invtl.claims.check_c8`; their precise tests are `TESTS`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
+DIFF_PANELS = ("class_relationship", "architecture", "pt_samples")
+"""The panels of the performance-differences summary (FT samples omitted, as in the paper)."""
+TSETS = ("same", "disjoint")
+PANEL_LABEL = {"class_relationship": "class relationship", "architecture": "architecture",
+               "pt_samples": "PT samples", "ft_samples": "FT samples"}
+CLASS_ORDER = ("subset", "disjoint", "same", "superset")
+ARCH_ORDER = ("resnet18", "resnet50", "densenet121", "vgg11", "vit")
+ARCH_LABEL = {"resnet18": "ResNet-18", "resnet50": "ResNet-50", "densenet121": "DenseNet-121", "vgg11": "VGG-11",
+              "vit": "ViT"}
+PAPER_TABLE_PANEL = {"Class relationship": "class_relationship", "Architecture": "architecture",
+                     "PT samples": "pt_samples", "FT samples (LP size)": "ft_samples", "FT samples": "ft_samples"}
+
+C2_COMPARABLE = 0.75
+"""C2: a factor's disjoint-transform range is "comparable" to the same − disjoint gap of its panel when it is
+at least this fraction of the gap. (At 0.5 the paper's own architecture panel, range 0.07 vs gap 0.12, would
+count as comparable, and class relationship would not be the only such factor.)"""
+C3_TOLERANCE = 0.01
+"""C3: same with the fewest FT samples "matches" disjoint with the most when it is at most this much lower
+(the paper's own numbers are 0.820 vs 0.823; its figure values are ±0.01)."""
+
+
+# --- tidy tables -----------------------------------------------------------------------------------
+
+def tidy(records: list[dict]) -> list[dict]:
+    """One row per (record, stage, transfer size): panel, value, transform_set, seed, stage ("training",
+    "lp", "ft"), n (transfer sample count; None for training), test_accuracy, pooled_accuracy, and the
+    record's arch, pt_transforms, target_transforms."""
+    rows = []
+    for r in records:
+        c, res = r["config"], r["result"]
+        base = dict(panel=c["panel"], value=c["value"], transform_set=c["transform_set"], seed=c["seed"],
+                    arch=res.get("arch"), pt_transforms=tuple(res.get("pt_transforms", ())),
+                    target_transforms=tuple(res.get("target_transforms", ())))
+        n_lp = c["value"] if c["panel"] == "ft_samples" else c.get("n_lp")
+        rows.append(dict(base, stage="training", n=None, **_acc(res["training"])))
+        rows.append(dict(base, stage="lp", n=n_lp, **_acc(res["lp"])))
+        for n, acc in res.get("ft", {}).items():
+            rows.append(dict(base, stage="ft", n=int(n), **_acc(acc)))
+    return rows
+
+
+def _acc(d: dict) -> dict:
+    return {"test_accuracy": float(d["test_accuracy"]), "pooled_accuracy": float(d.get("pooled_accuracy", np.nan))}
+
+
+def frame(records: list[dict]):
+    """`tidy` as a pandas DataFrame (for display)."""
+    import pandas as pd
+
+    return pd.DataFrame(tidy(records))
+
+
+def ft_sizes(records: list[dict]) -> list[int]:
+    """The FT sizes of the class-relationship / architecture / PT-samples panels (E-2: 200 and 2 000 in the
+    paper), ascending."""
+    return sorted({int(n) for r in records if r["config"]["panel"] != "ft_samples" for n in r["result"].get("ft", {})})
+
+
+def _order(panel: str, values) -> list:
+    values = set(values)
+    if panel == "class_relationship":
+        return [v for v in CLASS_ORDER if v in values] + sorted(v for v in values if v not in CLASS_ORDER)
+    if panel == "architecture":
+        return [v for v in ARCH_ORDER if v in values] + sorted(v for v in values if v not in ARCH_ORDER)
+    return sorted(values)
+
+
+def value_label(panel: str, value) -> str:
+    if panel == "architecture":
+        return ARCH_LABEL.get(value, str(value))
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}".replace(",", " ")
+    return str(value)
+
+
+def _pick(r: dict, stage: str, ft_n: int | None, metric: str) -> float | None:
+    res, panel = r["result"], r["config"]["panel"]
+    if stage in ("training", "lp"):
+        return float(res[stage][metric])
+    key = str(r["config"]["value"]) if panel == "ft_samples" else str(ft_n)
+    acc = res.get("ft", {}).get(key)
+    return None if acc is None else float(acc[metric])
+
+
+@dataclass
+class PanelData:
+    """Per-seed accuracies of one panel and stage: acc[tset] has shape (seeds, values)."""
+
+    panel: str
+    stage: str
+    ft_n: int | None
+    metric: str
+    values: list
+    seeds: list[int]
+    partial_seeds: list[int]
+    acc: dict
+
+    def mean(self, tset: str) -> np.ndarray:
+        return self.acc[tset].mean(axis=0)
+
+    def ci(self, tset: str) -> np.ndarray:
+        return ci95(self.acc[tset])
+
+
+def panel_data(records: list[dict], panel: str, stage: str = "lp", ft_n: int | None = None,
+               metric: str = "test_accuracy") -> PanelData | None:
+    """Accuracies of a panel at `stage` over its complete seeds, or None when no seed is complete."""
+    cells: dict[tuple, float] = {}
+    for r in records:
+        c = r["config"]
+        if c["panel"] != panel:
+            continue
+        v = _pick(r, stage, ft_n, metric)
+        if v is not None:
+            cells[(c["seed"], c["value"], c["transform_set"])] = v
+    if not cells:
+        return None
+    values = _order(panel, {k[1] for k in cells})
+    all_seeds = sorted({k[0] for k in cells})
+    seeds = [s for s in all_seeds if all((s, v, t) in cells for v in values for t in TSETS)]
+    if not seeds:
+        return None
+    acc = {t: np.array([[cells[(s, v, t)] for v in values] for s in seeds]) for t in TSETS}
+    return PanelData(panel, stage, ft_n, metric, values, seeds, [s for s in all_seeds if s not in seeds], acc)
+
+
+def ci95(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Half-width of the 95 % t-interval of the mean along `axis` (NaN for fewer than 2 values)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    n = values.shape[axis]
+    if n < 2:
+        return np.full(np.delete(values.shape, axis), np.nan)
+    return stats.t.ppf(0.975, n - 1) * values.std(axis=axis, ddof=1) / math.sqrt(n)
+
+
+def seed_means(records: list[dict], stage: str = "lp", ft_n: int | None = None, metric: str = "test_accuracy") -> list[dict]:
+    """One row per (panel, value, transform_set): mean over the panel's complete seeds, 95 % half-width
+    (NaN for one seed), number of seeds."""
+    rows = []
+    for panel in PANELS:
+        d = panel_data(records, panel, stage, ft_n, metric)
+        if d is None:
+            continue
+        for t in TSETS:
+            m, h = d.mean(t), d.ci(t)
+            for i, v in enumerate(d.values):
+                rows.append(dict(panel=panel, value=v, transform_set=t, mean=float(m[i]), ci95=float(h[i]),
+                                 n_seeds=len(d.seeds)))
+    return rows
+
+
+# --- performance differences -------------------------------------------------------------------------
+
+@dataclass
+class Differences:
+    """The performance-differences quantities of one panel (on seed means across the panel's values)."""
+
+    panel: str
+    disjoint_min: float
+    disjoint_max: float
+    disjoint_mean: float
+    same_min: float
+    same_max: float
+    same_mean: float
+    seeds: list[int]
+    partial_seeds: list[int]
+
+    @property
+    def disjoint_range(self) -> float:
+        return self.disjoint_max - self.disjoint_min
+
+    @property
+    def same_range(self) -> float:
+        return self.same_max - self.same_min
+
+    @property
+    def difference(self) -> float:
+        """Difference of means, same − disjoint."""
+        return self.same_mean - self.disjoint_mean
+
+
+def differences_of(d: PanelData) -> Differences:
+    s, j = d.mean("same"), d.mean("disjoint")
+    return Differences(d.panel, float(j.min()), float(j.max()), float(j.mean()), float(s.min()), float(s.max()),
+                       float(s.mean()), d.seeds, d.partial_seeds)
+
+
+def differences(records: list[dict], stage: str = "lp", ft_n: int | None = None, metric: str = "test_accuracy",
+                panels=DIFF_PANELS) -> dict[str, Differences]:
+    """panel -> Differences, for the panels with a complete seed."""
+    out = {}
+    for p in panels:
+        d = panel_data(records, p, stage, ft_n, metric)
+        if d is not None:
+            out[p] = differences_of(d)
+    return out
+
+
+# --- the paper's numbers -----------------------------------------------------------------------------
+
+def paper_points(table_id: str) -> dict[str, list[tuple[str, float | None, float | None, str, str]]]:
+    """panel -> [(x label, same, disjoint, same cell, disjoint cell)] of an E-1a / E-2a reference table."""
+    from invtl import paper_values as pv
+
+    out: dict[str, list] = {}
+    panel = None
+    for row in pv.TABLES[table_id].rows:
+        if row[0]:
+            panel = PAPER_TABLE_PANEL[row[0]]
+        out.setdefault(panel, []).append((row[1], pv.number(row[2]), pv.number(row[3]), row[2], row[3]))
+    return out
+
+
+def paper_records(table_id: str = "E-1a", seeds=(0, 1), hidden: float = 0.997, noise: float = 0.0,
+                  ft_n: int = 200) -> list[dict]:
+    """Synthetic tvo records whose seed means are the paper's table (hidden cells set to `hidden`): LP values
+    from E-1a, or FT values at `ft_n` from E-2a. For tests and for checking that the checks hold on the paper's
+    own numbers."""
+    values = {"class_relationship": list(CLASS_ORDER), "architecture": list(ARCH_ORDER),
+              "pt_samples": [1_000, 10_000, 50_000, 100_000, 500_000], "ft_samples": [50, 200, 500, 2_000, 5_000]}
+    out = []
+    for panel, points in paper_points(table_id).items():
+        vals = values[panel] if panel != "ft_samples" else [int(p[0].replace(" ", "")) for p in points]
+        for v, (_, same, disj, _, _) in zip(vals, points):
+            for t, a in (("same", same), ("disjoint", disj)):
+                a = hidden if a is None else a
+                for i, s in enumerate(seeds):
+                    x = float(a + (noise * (1 if i % 2 else -1) if len(seeds) > 1 else 0.0))
+                    acc = {"test_accuracy": x, "pooled_accuracy": x}
+                    ft_key = str(v) if panel == "ft_samples" else str(ft_n)
+                    out.append({"config": {"panel": panel, "value": v, "transform_set": t, "seed": s, "n_lp": 50_000},
+                                "result": {"arch": "resnet18", "training": {"test_accuracy": 1.0, "pooled_accuracy": 1.0},
+                                           "lp": acc, "ft": {ft_key: acc}, "pt_transforms": [], "target_transforms": []},
+                                "provenance": {}})
+    return out
+
+
+# --- checks of C1–C4 -----------------------------------------------------------------------------------
+
+def _seeds(ds) -> str:
+    """The seeds the numbers rest on: one list when every panel used the same seeds, else per panel."""
+    ds = list(ds)
+    per = {tuple(d.seeds) for d in ds}
+    if len(per) <= 1:
+        text = "seeds " + ", ".join(map(str, ds[0].seeds if ds else []))
+    else:
+        text = "seeds " + "; ".join(f"{PANEL_LABEL[d.panel]} {', '.join(map(str, d.seeds))}" for d in ds)
+    partial = sorted({s for d in ds for s in d.partial_seeds})
+    if partial:
+        text += f"; incomplete seed{'s' if len(partial) > 1 else ''} {', '.join(map(str, partial))} left out"
+    return text
+
+
+def _missing(present, needed) -> str:
+    miss = [PANEL_LABEL[p] for p in needed if p not in present]
+    return f"; not in this run: {', '.join(miss)} panel{'s' if len(miss) > 1 else ''}" if miss else ""
+
+
+C1_TEST = (
+    "E-1, linear probe, seed means of the clean test accuracy over each panel's complete seeds. For each of the "
+    "architecture and PT-samples panels that is stored: (a) the difference of means same − disjoint (mean over the "
+    "panel's values) is larger than the range (max − min over the values) of the disjoint-transform means; "
+    "(b) PT-samples panel: same-transform PT with the fewest PT samples is more accurate than disjoint-transform PT "
+    "with the most. The claim holds when (a) holds for every stored one of the two panels and (b) holds; it is "
+    "\"not run\" without the PT-samples panel. The same-transform ranges are reported, not tested."
+)
+
+
+def check_c1(records: list[dict]) -> tuple[str, str]:
+    pts = panel_data(records, "pt_samples")
+    if pts is None:
+        return "PT-samples panel not in this run (no complete seed)", "not run"
+    diffs = differences(records, panels=("architecture", "pt_samples"))
+    parts, ok = [], True
+    for p, d in diffs.items():
+        good = d.difference > d.disjoint_range
+        ok &= good
+        parts.append(f"{PANEL_LABEL[p]}: same − disjoint {d.difference:.3f} {'>' if good else '≤'} disjoint range "
+                     f"{d.disjoint_range:.3f} (same range {d.same_range:.3f})")
+    s_lo, j_hi = float(pts.mean("same")[0]), float(pts.mean("disjoint")[-1])
+    good = s_lo > j_hi
+    ok &= good
+    parts.append(f"same @ {value_label('pt_samples', pts.values[0])} PT {s_lo:.3f} {'>' if good else '≤'} disjoint @ "
+                 f"{value_label('pt_samples', pts.values[-1])} {j_hi:.3f}")
+    ours = "; ".join(parts) + _missing(diffs, ("architecture", "pt_samples")) + f" [{_seeds(diffs.values())}]"
+    return ours, "holds" if ok else "fails"
+
+
+C2_TEST = (
+    "E-1, linear probe, seed means of the clean test accuracy. Needs the class-relationship panel. (a) Its "
+    f"disjoint-transform range (max − min over subset / disjoint / same / superset) is at least {C2_COMPARABLE} × "
+    "its difference of means same − disjoint (\"comparable\"); (b) in each stored architecture / PT-samples panel, "
+    f"the disjoint-transform range is below {C2_COMPARABLE} × that panel's difference of means (class relationship "
+    "is the only comparable factor); (c) same-transform PT on the subset classes is more accurate than "
+    "disjoint-transform PT with any class relationship (the largest disjoint mean, typically same or superset "
+    "classes). Holds when (a), (b) and (c) hold."
+)
+
+
+def check_c2(records: list[dict]) -> tuple[str, str]:
+    cr = panel_data(records, "class_relationship")
+    if cr is None:
+        return "class-relationship panel not in this run (no complete seed)", "not run"
+    diffs = differences(records)
+    d = diffs["class_relationship"]
+    ok_a = d.disjoint_range >= C2_COMPARABLE * d.difference
+    parts = [f"class relationship: disjoint range {d.disjoint_range:.3f} {'≥' if ok_a else '<'} {C2_COMPARABLE} × gap "
+             f"{d.difference:.3f}"]
+    ok_b = True
+    for p in ("architecture", "pt_samples"):
+        if p in diffs:
+            o = diffs[p]
+            good = o.disjoint_range < C2_COMPARABLE * o.difference
+            ok_b &= good
+            parts.append(f"{PANEL_LABEL[p]}: {o.disjoint_range:.3f} {'<' if good else '≥'} {C2_COMPARABLE} × "
+                         f"{o.difference:.3f}")
+    if "subset" in cr.values:
+        s_sub = float(cr.mean("same")[cr.values.index("subset")])
+        j = cr.mean("disjoint")
+        k = int(np.argmax(j))
+        ok_c = s_sub > float(j[k])
+        parts.append(f"same @ subset {s_sub:.3f} {'>' if ok_c else '≤'} best disjoint ({cr.values[k]}) {j[k]:.3f}")
+    else:
+        ok_c = False
+        parts.append("no subset point")
+    ours = "; ".join(parts) + _missing(diffs, DIFF_PANELS) + f" [{_seeds(diffs.values())}]"
+    return ours, "holds" if ok_a and ok_b and ok_c else "fails"
+
+
+C3_TEST = (
+    "E-1, FT-samples panel (PT on the target classes, linear probe on n target samples), seed means of the clean "
+    "test accuracy: same-transform PT with the smallest n is at least as accurate as disjoint-transform PT with the "
+    f"largest n, up to {C3_TOLERANCE} (\"matches\": the paper's own numbers are 0.820 vs 0.823). \"not run\" without "
+    "the FT-samples panel."
+)
+
+
+def check_c3(records: list[dict]) -> tuple[str, str]:
+    d = panel_data(records, "ft_samples")
+    if d is None:
+        return "FT-samples panel not in this run (no complete seed)", "not run"
+    s_lo, j_hi = float(d.mean("same")[0]), float(d.mean("disjoint")[-1])
+    ok = s_lo >= j_hi - C3_TOLERANCE
+    ratio = d.values[-1] / d.values[0] if d.values[0] else float("nan")
+    ours = (f"same @ {value_label('ft_samples', d.values[0])} LP samples {s_lo:.3f} {'≥' if ok else '<'} disjoint @ "
+            f"{value_label('ft_samples', d.values[-1])} {j_hi:.3f} − {C3_TOLERANCE} ({ratio:.0f}× fewer samples) "
+            f"[{_seeds([d])}]")
+    return ours, "holds" if ok else "fails"
+
+
+C4_TEST = (
+    "E-2, LP→FT on the profile's smallest FT size (200 samples in the paper; the FT-samples panel fine-tunes on its "
+    "own n), seed means of the clean test accuracy: (a) same > disjoint at every point of every stored panel; (b) the "
+    "difference of means same − disjoint is positive in every stored class-relationship / architecture / PT-samples "
+    "panel. Holds when (a) and (b) hold; \"not run\" when no panel has a complete seed with fine-tuning results."
+)
+
+
+def check_c4(records: list[dict]) -> tuple[str, str]:
+    sizes = ft_sizes(records)
+    n = sizes[0] if sizes else None
+    data = {p: panel_data(records, p, "ft", n) for p in PANELS}
+    data = {p: d for p, d in data.items() if d is not None}
+    if not data:
+        return "no E-2 (fine-tuning) panel in this run", "not run"
+    ok, parts = True, []
+    for p, d in data.items():
+        gaps = d.mean("same") - d.mean("disjoint")
+        i = int(np.argmin(gaps))
+        good = bool((gaps > 0).all())
+        ok &= good
+        text = f"{PANEL_LABEL[p]}: min point gap {gaps[i]:+.3f} ({value_label(p, d.values[i])})"
+        if p in DIFF_PANELS:
+            diff = differences_of(d).difference
+            ok &= diff > 0
+            text += f", difference of means {diff:+.3f}"
+        parts.append(text)
+    size = f"FT on {n} samples" if n is not None else "FT-samples panel only"
+    ours = f"{size}: " + "; ".join(parts) + _missing(data, PANELS) + f" [{_seeds(data.values())}]"
+    return ours, "holds" if ok else "fails"
+
+
+CHECKS = {"C1": check_c1, "C2": check_c2, "C3": check_c3, "C4": check_c4}
+TESTS = {"C1": C1_TEST, "C2": C2_TEST, "C3": C3_TEST, "C4": C4_TEST}
