@@ -209,71 +209,65 @@ def check_c7(records: list[dict]) -> tuple[str, str]:
     if frame.empty:
         return "no ResNet-18 it records stored", "not run"
     son = same_other_none(frame)
-    results, notes, seeds_used = {}, [], set()
-    lines = []
-    tested_cols = 0
+    results, untested, seeds_used, lines = {}, [], set(), []
+    cifar_missing = False
     for group in ("img", "rand"):
         if group not in set(frame.group):
-            notes.append(f"no {group} models")
+            untested.append(f"no {group} models, (a)/(b) for {group} untested")
             continue
         seeds, partial, _ = complete_seeds(frame, group)
         seeds_used.update(seeds)
         if partial:
-            notes.append(f"{group} seeds {_seeds(partial)} incomplete, left out")
+            untested.append(f"{group} seeds {_seeds(partial)} incomplete, left out")
         _, _, means = group_table(frame, group, son)
         _, cols = TABLE_COLUMNS[group]
         measured = [d for _, d in cols if column_status(frame, d) is None and np.isfinite(means["Same"][d])]
-        missing = [d for _, d in cols if d not in measured]
-        if missing:
-            notes.append(f"{group}: columns {', '.join(_label(d) for d in missing)} not measured")
-        a, b, gaps = [], [], []
+        cifar_missing |= any(column_status(frame, d) == NOT_MEASURED for _, d in cols)
+        absent = [d for _, d in cols if d not in measured and d not in CIFAR_TYPES.values()]
+        if absent:
+            untested.append(f"{group} columns {', '.join(absent)} not in this profile")
+        a, b, gaps, cells = [], [], [], []
         for d in measured:
             s, o, n = means["Same"][d], means["Other"][d], means["None"][d]
-            if np.isfinite(n):
-                a.append(s < n)
-            if np.isfinite(o):
-                a.append(s < o)
+            a += [s < x for x in (o, n) if np.isfinite(x)]
             if np.isfinite(o) and np.isfinite(n):
                 gaps.append(o - n)
                 b.append(abs(o - n) <= C7_GAP)
-            cell = f"{_label(d)} {s:.3f}/{_f(o)}/{_f(n)}"
-            lines.append(f"{group} {cell}")
-            tested_cols += 1
-        if measured and not any(np.isfinite(means["Other"][d]) for d in measured):
-            notes.append(f"{group}: no Other row (fewer than 2 trained transforms), Same < Other and the "
-                         "Other-None gap untested")
-        if measured and not any(np.isfinite(means["None"][d]) for d in measured):
-            notes.append(f"{group}: no None row")
+            cells.append(f"{_label(d)} {s:.3f}/{_f(o)}/{_f(n)}")
+        if not measured:
+            continue
+        lines.append(f"{group} Same/Other/None: " + ", ".join(cells))
+        if not any(np.isfinite(means["Other"][d]) for d in measured):
+            untested.append(f"no {group} Other row (one trained transform): Same < Other and (b) for {group}")
         if a:
             results[f"(a) {group}"] = all(a)
         if b:
             results[f"(b) {group}"] = all(b)
-            lines.append(f"{group} Other-None gaps {', '.join(f'{g:+.3f}' for g in gaps)}")
+            lines.append(f"{group} Other − None {', '.join(f'{g:+.3f}' for g in gaps)}")
         if group == "img":
             chain = [d for d in C7_DISTANCE_ORDER if d in measured]
             if len(chain) >= 2:
                 vals = [means["Same"][d] for d in chain]
                 results["(c)"] = all(x < y for x, y in zip(vals, vals[1:]))
-                lines.append("img Same " + " < ".join(f"{v:.3f} ({_label(d)})" for d, v in zip(chain, vals)))
-                if len(chain) < len(C7_DISTANCE_ORDER):
-                    notes.append("(c) tested without " + ", ".join(_label(d) for d in C7_DISTANCE_ORDER if d not in chain))
+                lines.append("img Same by distance " + " < ".join(f"{v:.3f}" for v in vals)
+                             + f" ({', '.join(_label(d) for d in chain)})")
             else:
-                notes.append("(c) untested (fewer than 2 measured img columns)")
+                untested.append("(c) (fewer than 2 measured img columns)")
             others = [means["Other"][d] for d in measured if np.isfinite(means["Other"][d])]
             if others:
                 results["(d)"] = min(others) >= C7_OTHER_MIN
                 lines.append(f"img Other min {min(others):.3f}")
             else:
-                notes.append("(d) untested")
-    if not results or tested_cols == 0:
-        return ("it records stored but no Same/None column can be formed: " + "; ".join(notes)), "not run"
+                untested.append("(d) (no img Other row)")
+    if cifar_missing:
+        untested.insert(0, "CIFAR-10/100 columns (not measured yet; (c) without CIFAR-10)")
+    if not results:
+        return ("it records stored but no Same/None column can be formed; untested: " + "; ".join(untested)), "not run"
     failed = [k for k, ok in results.items() if not ok]
-    verdict = "holds" if not failed else "fails"
-    ours = ("Same/Other/None: " + "; ".join(lines) + ". Parts " + ", ".join(results)
-            + (f" tested; failed: {', '.join(failed)}" if failed else " tested, all hold")
-            + (". Not tested / left out: " + "; ".join(notes) if notes else "")
+    ours = ("; ".join(lines) + ". " + (f"Failed: {', '.join(failed)}" if failed else "All tested parts hold")
+            + f" (tested: {', '.join(results)})" + (". Untested: " + "; ".join(untested) if untested else "")
             + f" [ResNet-18, seeds {_seeds(sorted(seeds_used))}]")
-    return ours, verdict
+    return ours, "holds" if not failed else "fails"
 
 
 def _f(x: float) -> str:

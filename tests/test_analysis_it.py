@@ -92,21 +92,21 @@ def test_c7_fails_when_same_is_not_lowest_or_other_and_none_diverge():
     def gap(g, m, d, t, seed):
         return paper_like(g, m, d, t, seed) + (0.1 if m == "none" else 0.0)
     ours, verdict = ait.check_c7(_records(gap))
-    assert verdict == "fails" and "(b) img" in ours.split("failed:")[1]
+    assert verdict == "fails" and "(b) img" in ours.split("Failed:")[1].split("(tested")[0]
 
     def not_monotone(g, m, d, t, seed):
         return 0.3 - DIST[d] / 2 if m == t else 0.7
     ours, verdict = ait.check_c7(_records(not_monotone))
-    assert verdict == "fails" and "(c)" in ours.split("failed:")[1]
+    assert verdict == "fails" and "(c)" in ours.split("Failed:")[1].split("(tested")[0]
 
 
 def test_c7_rand_group_and_untestable_parts():
     recs = _records(paper_like, groups=("img", "rand"), data_types=DTS + ["rp-rand"])
     ours, verdict = ait.check_c7(recs)
-    assert verdict == "holds" and "(a) rand" in ours
+    assert verdict == "holds" and "(a) rand" in ours.split("tested:")[1]
     # smoke-like: only none + one transform -> no Other row; Same < None is still tested
     ours, verdict = ait.check_c7(_records(paper_like, seeds=(0,), models=("none", "rotate"), targets=("rotate", "hue")))
-    assert verdict == "holds" and "no Other row" in ours and "(d) untested" in ours
+    assert verdict == "holds" and "no img Other row" in ours and "(d)" in ours.split("Untested:")[1]
 
 
 def test_c7_not_run():
