@@ -1,0 +1,350 @@
+"""E-3 `cifar_tvo`: E-1/E-2 on CIFAR-10 and CIFAR-100, the transformations as augmentation.
+
+Per seed the transformation sets are drawn exactly as in E-1 (`tvo`), then the classes are split
+at random into a target half and a disjoint half: `cands = rng.choice(arange(2N), 2N,
+replace=False)`, target = cands[:N], disjoint = cands[N:] (N = 5 for CIFAR-10, 50 for CIFAR-100;
+`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.cifar.augment`)
+for training *and* test data. Every point of the four panels is pretrained with the same and with
+the disjoint transformations, then transferred to the target classes under the same transforms:
+
+- class relationship: pretraining classes subset (round(N/3)) / disjoint / same / superset (2N);
+- architecture: resnet18, resnet50, densenet121, vgg11, vit on the disjoint classes;
+- pretraining samples: a count *per class* on the disjoint classes, clamped to what the 90 %
+  split holds (bug B7: CIFAR-100's 500 becomes 450); the effective counts are recorded;
+- fine-tuning samples: pretraining on the target classes, LP and LP->FT on a *fraction* per class.
+
+Outside the FT-samples panel the linear probe uses 100 % of the target classes' training data and
+LP->FT runs on 1 % and 10 % per class (strict few-shot: the probe of LP->FT sees the same samples,
+unless `legacy_lp_head_source`, O1). All data are normalised with the dataset's CIFAR statistics.
+
+Data handling (`protocol.md` §5):
+- the 50 000 training images are split 90/10 with the seeded stratified split (O4), keyed on the
+  sampling seed; test = the official 10 000, all images of the listed classes;
+- per-class subsets are chosen by a hash of (sampling seed, index) and are nested;
+- the augmentation of an image is a pure function of (sampling seed, CIFAR split, image index) and
+  the transform list: each split is augmented **once** and the fixed view is reused in every
+  epoch (as our Transforms-2D splits are), so a pretraining set with the target's classes and
+  transforms is identical to the target data. The original re-drew the augmentation every epoch;
+  this is a deviation (book: differences chapter). The LP features are cached once in any case.
+
+Pretrained models are cached under the effective per-class counts, so a count at or above what the
+split holds (CIFAR-10's 4 500, CIFAR-100's 500) shares the checkpoint of the full-data model.
+Each job is one (dataset, seed, panel, value, transformation set); its panel is named
+"<dataset>/<panel>", e.g. "cifar10/class_relationship". Datasets whose files are not found under
+the data root (env INVTL_DATA_ROOT, see `invtl.cifar.load_cifar`) are left out of the grid with a
+warning: nothing is recorded for them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from invtl import cifar, costs
+from invtl.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
+from invtl.experiments.common import check_seeds, new_model, pretrain_config
+from invtl.experiments.tvo import CATEGORY_ORDER, CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS
+from invtl.profiles import SETTINGS, settings
+from invtl.rng import derive
+from invtl.runner import Experiment, Job, register
+from invtl.train import Normalise, TrainConfig, embed, fit, linear_probe, macro_accuracy, predict
+from invtl.transforms import TRANSFORMS
+
+Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+DATASETS = ("cifar10", "cifar100")
+NUM_TARGET = {"cifar10": 5, "cifar100": 50}
+PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
+SPLITS = ("train", "val", "test")
+CHUNK = 8192  # images augmented per batch
+
+_PAPER = dict(
+    datasets=list(DATASETS), seeds=list(range(10)), width=1.0, max_per_class=None,
+    archs=["resnet18", "resnet50", "densenet121", "vgg11", "vit"],
+    pt_samples={"cifar10": [10, 50, 200, 1_000, 4_500], "cifar100": [10, 50, 100, 250, 500]},
+    ft_samples=[0.01, 0.05, 0.1, 0.5, 1.0], ft_sizes=[0.01, 0.1], pt_epochs=50, lp_epochs=200, ft_epochs=50, batch_size=512,
+)
+SETTINGS["cifar_tvo"] = {
+    # at most 16 / 4 / 8 images per class and split (CIFAR-10: 160 / 40 / 80), one architecture
+    "smoke": dict(_PAPER, seeds=[0], width=0.25, max_per_class={"cifar10": [16, 4, 8], "cifar100": [4, 1, 2]},
+                  archs=["resnet18"], pt_samples={"cifar10": [4, 16], "cifar100": [2, 4]}, ft_samples=[0.25, 1.0],
+                  ft_sizes=[0.25], pt_epochs=1, lp_epochs=3, ft_epochs=1, batch_size=64),
+    # CIFAR-10 only: 400 / 50 / 200 images per class, ResNet-18 and VGG-11, 3 seeds
+    "cpu": dict(_PAPER, datasets=["cifar10"], seeds=[0, 1, 2], width=0.25,
+                max_per_class={"cifar10": [400, 50, 200], "cifar100": [40, 5, 20]}, archs=["resnet18", "vgg11"],
+                pt_samples={"cifar10": [10, 50, 400], "cifar100": [5, 10, 40]}, ft_samples=[0.05, 0.25, 1.0],
+                ft_sizes=[0.05, 0.25], pt_epochs=6, lp_epochs=30, ft_epochs=10, batch_size=128),
+    "fast": dict(_PAPER, seeds=[0, 1, 2], pt_epochs=12, lp_epochs=50, ft_epochs=30),
+    "paper": _PAPER,
+}
+
+
+def task(config_seed: int, num_target: int) -> dict:
+    """The seed's transformation sets (as E-1) and class lists (a random split of all 2N classes)."""
+    rng = np.random.default_rng(config_seed)
+    same, disjoint = [], []
+    for category in CATEGORY_ORDER:
+        pair = rng.choice([t for t, c in TRANSFORMS.items() if c == category], 2, replace=False)
+        same.append(str(pair[0]))
+        disjoint.append(str(pair[1]))
+    cands = [int(c) for c in rng.choice(np.arange(2 * num_target), 2 * num_target, replace=False)]
+    target, other = cands[:num_target], cands[num_target:]
+    return {
+        "transforms": {"same": same, "disjoint": disjoint},
+        "target": target,
+        "classes": {"subset": target[: max(2, round(num_target / 3))], "disjoint": other, "same": target, "superset": cands},
+    }
+
+
+def available(name: str) -> bool:
+    """Whether `load_cifar(name, ...)` finds both splits of `name` under the data root (looks at
+    file and folder names only, decodes nothing). An ImageFolder or zip directly in the root
+    (not in `<root>/<name>`) counts only if it has that dataset's number of classes, so a
+    CIFAR-10 copy is not taken for CIFAR-100."""
+    root = Path(os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
+    for split in ("train", "test"):
+        found = cifar._find(name, split, root)
+        if found is None:
+            return False
+        layout, path = found
+        if layout != "torchvision" and path.parent != root / name and _num_classes(layout, path) != cifar.NUM_CLASSES[name]:
+            return False
+    return True
+
+
+def _num_classes(layout: str, path: Path) -> int:
+    try:
+        if layout == "zip":
+            with zipfile.ZipFile(path) as z:
+                return len({p[1] for m in z.namelist() if len(p := m.split("/")) == 3 and p[1]})
+        return sum(1 for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
+    except (OSError, zipfile.BadZipFile):
+        return 0
+
+
+def _points(s: dict, dataset: str) -> list[tuple[str, object]]:
+    return ([("class_relationship", r) for r in CLASS_RELATIONSHIPS] + [("architecture", a) for a in s["archs"]]
+            + [("pt_samples", n) for n in s["pt_samples"][dataset]] + [("ft_samples", f) for f in s["ft_samples"]])
+
+
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
+    s = settings("cifar_tvo", profile)
+    check_seeds("cifar_tvo", seeds, SEEDS)
+    shared = {k: s[k] for k in ("width", "ft_sizes", "pt_epochs", "lp_epochs", "ft_epochs", "batch_size")}
+    out = []
+    for dataset in s["datasets"]:
+        if not available(dataset):
+            warnings.warn(f"cifar_tvo: no {dataset} data under the data root (set INVTL_DATA_ROOT); its jobs are "
+                          "left out and nothing is recorded for them", stacklevel=2)
+            continue
+        cap = s["max_per_class"][dataset] if s["max_per_class"] else None
+        for seed in seeds:
+            config_seed, sampling_seed = SEEDS[seed]
+            for panel, value in _points(s, dataset):
+                for tset in TRANSFORM_SETS:
+                    config = dict(shared, dataset=dataset, num_target=NUM_TARGET[dataset], max_per_class=cap, panel=panel,
+                                  value=value, transform_set=tset, seed=seed, config_seed=config_seed,
+                                  sampling_seed=sampling_seed, init_seed=config_seed + 583, legacy=sorted(legacy))
+                    out.append(Job(config, run_job, panel=f"{dataset}/{panel}"))
+    return out
+
+
+def pretraining_setup(config: dict) -> tuple[str, str, int | None]:
+    """(architecture, pretraining class relationship, pretraining samples per class; None = all)."""
+    panel, value = config["panel"], config["value"]
+    arch = value if panel == "architecture" else "resnet18"
+    relation = value if panel == "class_relationship" else ("same" if panel == "ft_samples" else "disjoint")
+    per_class = value if panel == "pt_samples" else None
+    return arch, relation, per_class
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def cifar_splits(config: dict, transforms: list[str], classes: list[int], per_class: int | float | None,
+                 device: torch.device) -> tuple[Splits, list[int]]:
+    """Augmented train/val/test of `classes` (labels 0..k-1 in list order) on `device`, and the
+    effective number of training images per class.
+
+    `per_class` limits the training split only (an int is a count per class, clamped to what the
+    split holds, bug B7; a float a fraction); val and test keep every image of the classes. With
+    the profile's `max_per_class` = [train, val, test], each split is first cut to that many
+    images per class (small profiles only).
+    """
+    name, seed = config["dataset"], config["sampling_seed"]
+    train_images, train_labels, _ = load_cifar(name, "train")
+    test_images, test_labels, _ = load_cifar(name, "test")
+    train_idx, val_idx = stratified_split(train_labels, seed)
+    sources = {"train": ("train", train_idx), "val": ("train", val_idx), "test": ("test", torch.arange(len(test_labels)))}
+    legacy = frozenset(f for f in config["legacy"] if f in CIFAR_LEGACY)
+    out, counts = {}, []
+    for k, split in enumerate(SPLITS):
+        source, idx = sources[split]
+        images, labels = (train_images, train_labels) if source == "train" else (test_images, test_labels)
+        with warnings.catch_warnings():  # clamping (B7) is expected here; the effective counts are returned
+            warnings.simplefilter("ignore")
+            if config.get("max_per_class"):
+                every = sorted(set(labels[idx].tolist()))
+                keep, _ = class_subset(labels[idx], every, config["max_per_class"][k], derive("cifar-cap", seed, split), clamp=True)
+                idx = idx[keep]
+            keep, remapped = class_subset(labels[idx], classes, per_class if split == "train" else None, seed, clamp=True)
+        idx = idx[keep]
+        key = derive("cifar-tvo", seed, source)  # transforms_sampling_seed = sampling_seed
+        augmented = torch.empty(len(idx), 3, cifar.SIZE, cifar.SIZE, dtype=torch.uint8, device=device)
+        for start in range(0, len(idx), CHUNK):
+            part = idx[start : start + CHUNK]
+            augmented[start : start + len(part)] = augment(images[part].to(device), transforms, key, part.to(device), legacy)
+        out[split] = (augmented, remapped.to(device))
+        if split == "train":
+            counts = remapped.bincount(minlength=len(classes)).tolist()
+    return out, counts
+
+
+def with_fraction(splits: Splits, fraction: float, seed: int) -> tuple[Splits, int]:
+    """The splits with `fraction` of every class of the training split (nested in larger
+    fractions), and the number of training images kept."""
+    images, labels = splits["train"]
+    num_classes = int(labels.max()) + 1
+    keep, _ = class_subset(labels.cpu(), list(range(num_classes)), float(fraction), derive("cifar-fraction", seed))
+    keep = keep.to(images.device)
+    return {**splits, "train": (images[keep], labels[keep])}, len(keep)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training with CIFAR normalisation (the helpers of `common` normalise with 0.5 / 0.5)
+
+
+def normaliser(config: dict, device: torch.device) -> Normalise:
+    mean, std = NORMALISATION[config["dataset"]]
+    return Normalise(mean, std).to(device)
+
+
+def pretrained(ctx, arch: str, num_classes: int, train: tuple[torch.Tensor, torch.Tensor], config: dict, key: dict) -> nn.Module:
+    """As `common.pretrained`, with the dataset's normalisation."""
+    key = {**key, "legacy": sorted(config.get("legacy", ())), "width": config.get("width", 1.0)}
+
+    def fit_model(model: nn.Module) -> None:
+        model.train()
+        fit(model, *train, pretrain_config(arch, config), seed=config["init_seed"], transform=normaliser(config, train[0].device),
+            progress=ctx.progress, desc="pretrain")
+
+    return ctx.pretrained(key, build=lambda: new_model(arch, num_classes, config, key), train=fit_model)
+
+
+def _accuracies(preds: dict[str, torch.Tensor], splits: Splits) -> dict:
+    pooled = torch.cat([preds[s] for s in SPLITS]), torch.cat([splits[s][1] for s in SPLITS])
+    return {"test_accuracy": macro_accuracy(preds["test"], splits["test"][1]), "pooled_accuracy": macro_accuracy(*pooled)}
+
+
+def evaluate(model: nn.Module, splits: Splits, config: dict) -> dict:
+    model.eval()
+    norm = normaliser(config, splits["test"][0].device)
+    return _accuracies({s: predict(model, x, transform=norm).argmax(1) for s, (x, _) in splits.items()}, splits)
+
+
+def probe(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int, progress: bool = False) -> tuple[nn.Linear, dict]:
+    """As `common.probe`, with the dataset's normalisation."""
+    norm = normaliser(config, splits["test"][0].device)
+    feats = {split: embed(model, images, transform=norm) for split, (images, _) in splits.items()}
+    head = linear_probe(feats["train"], splits["train"][1], num_classes, TrainConfig(config["lp_epochs"], config["batch_size"]),
+                        seed, progress=progress)
+    with torch.inference_mode():
+        preds = {split: head(f).argmax(1) for split, f in feats.items()}
+    return head, _accuracies(preds, splits)
+
+
+def probe_then_fine_tune(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int,
+                         head: nn.Linear | None = None, progress: bool = False) -> dict:
+    """As `common.probe_then_fine_tune` (protocol §3.2), with the dataset's normalisation."""
+    model = copy.deepcopy(model)
+    if head is None:
+        head, _ = probe(model, splits, num_classes, config, seed, progress)
+    model.head = copy.deepcopy(head)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    model.train()
+    schedule = "legacy_linear5" if "legacy_ft_lr_schedule" in config.get("legacy", ()) else "linear"
+    images, labels = splits["train"]
+    fit(model, images, labels, TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule), seed,
+        transform=normaliser(config, images.device), progress=progress, desc="fine-tune")
+    return evaluate(model, splits, config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+
+
+def run_job(config: dict, ctx) -> dict:
+    t = task(config["config_seed"], config["num_target"])
+    arch, relation, per_class = pretraining_setup(config)
+    pt_transforms, pt_classes = t["transforms"][config["transform_set"]], t["classes"][relation]
+    device, C = ctx.device, len(t["target"])
+
+    pt, pt_counts = cifar_splits(config, pt_transforms, pt_classes, per_class, device)
+    # keyed on the effective counts: a count at or above what the split holds is the full data (B7), one checkpoint
+    key = {"experiment": "cifar_tvo", "arch": arch, "relation": relation, "per_class": pt_counts, "transforms": pt_transforms,
+           "classes": pt_classes, **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed",
+                                                             "pt_epochs", "batch_size")}}
+    model = pretrained(ctx, arch, len(pt_classes), pt["train"], config, key)
+    result = {"dataset": config["dataset"], "arch": arch, "pt_classes": relation, "pt_per_class": per_class,
+              "pt_per_class_effective": pt_counts, "n_pt": sum(pt_counts), "pt_transforms": pt_transforms,
+              "target_transforms": t["transforms"]["same"], "target_classes": t["target"],
+              "training": evaluate(model, pt, config)}
+    del pt
+
+    ft_panel = config["panel"] == "ft_samples"
+    target, _ = cifar_splits(config, t["transforms"]["same"], t["target"], None, device)
+    lp_fraction = config["value"] if ft_panel else 1.0
+    lp_splits, n_lp = with_fraction(target, lp_fraction, config["sampling_seed"])
+    head, result["lp"] = probe(model, lp_splits, C, config, seed=config["init_seed"] + 1, progress=ctx.progress)
+    result["lp"]["train_samples"] = n_lp
+    full_head = head if "legacy_lp_head_source" in config["legacy"] else None
+    result["ft"] = {}
+    for fraction in [lp_fraction] if ft_panel else config["ft_sizes"]:
+        splits, n = with_fraction(target, fraction, config["sampling_seed"])
+        result["ft"][str(fraction)] = {**probe_then_fine_tune(model, splits, C, config, seed=config["init_seed"] + 2,
+                                                              head=full_head, progress=ctx.progress), "train_samples": n}
+    return result
+
+
+def split_sizes(config: dict) -> tuple[int, int, int]:
+    """Images per class in train / val / test (the stratified 90/10 split; capped in small profiles)."""
+    per_class = {"cifar10": (4_500, 500, 1_000), "cifar100": (450, 50, 100)}[config["dataset"]]
+    cap = config.get("max_per_class") or per_class
+    return tuple(min(a, b) for a, b in zip(per_class, cap))
+
+
+def cost(config: dict) -> float:
+    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    arch, relation, per_class = pretraining_setup(config)
+    train, val, test = split_sizes(config)
+    n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
+        relation, config["num_target"])
+    n_pt = n_classes * min(train, per_class or train)
+    evals_pt, evals = n_classes * (val + test), config["num_target"] * (val + test)
+    n_target = config["num_target"] * train
+    lp = config["value"] if config["panel"] == "ft_samples" else 1.0
+    ft = [lp] if config["panel"] == "ft_samples" else config["ft_sizes"]
+    seconds = costs.generate(n_pt + evals_pt + n_target + evals)
+    seconds += costs.train(arch, n_pt, config["pt_epochs"], config["width"]) + costs.features(arch, n_pt + evals_pt)
+    seconds += costs.features(arch, lp * n_target + evals) + costs.probe_steps(int(lp * n_target), config["lp_epochs"],
+                                                                                 config["batch_size"])
+    for f in ft:
+        n = int(f * n_target)
+        seconds += 2 * costs.features(arch, n + evals) + costs.probe_steps(n, config["lp_epochs"], config["batch_size"])
+        seconds += costs.train(arch, n, config["ft_epochs"], config["width"])
+    return seconds
+
+
+register(Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
+                    "(transformations as augmentation)",
+                    panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
+                    default_seeds=lambda profile: settings("cifar_tvo", profile)["seeds"], cost=cost))
