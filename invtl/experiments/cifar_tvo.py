@@ -50,12 +50,11 @@ import torch.nn as nn
 from invtl import cifar, costs
 from invtl.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
 from invtl.experiments.common import check_seeds, new_model, pretrain_config
-from invtl.experiments.tvo import CATEGORY_ORDER, CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS
+from invtl.experiments.tvo import CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS, draw_transform_sets
 from invtl.profiles import SETTINGS, settings
 from invtl.rng import derive
 from invtl.runner import Experiment, Job, register
 from invtl.train import Normalise, TrainConfig, embed, fit, linear_probe, macro_accuracy, predict
-from invtl.transforms import TRANSFORMS
 
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
 
@@ -89,15 +88,11 @@ SETTINGS["cifar_tvo"] = {
 def task(config_seed: int, num_target: int) -> dict:
     """The seed's transformation sets (as E-1) and class lists (a random split of all 2N classes)."""
     rng = np.random.default_rng(config_seed)
-    same, disjoint = [], []
-    for category in CATEGORY_ORDER:
-        pair = rng.choice([t for t, c in TRANSFORMS.items() if c == category], 2, replace=False)
-        same.append(str(pair[0]))
-        disjoint.append(str(pair[1]))
+    transforms = draw_transform_sets(rng)
     cands = [int(c) for c in rng.choice(np.arange(2 * num_target), 2 * num_target, replace=False)]
     target, other = cands[:num_target], cands[num_target:]
     return {
-        "transforms": {"same": same, "disjoint": disjoint},
+        "transforms": transforms,
         "target": target,
         "classes": {"subset": target[: max(2, round(num_target / 3))], "disjoint": other, "same": target, "superset": cands},
     }

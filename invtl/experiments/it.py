@@ -15,7 +15,6 @@ One job = one model: its training (cached) and its invariance on every (data typ
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from invtl import costs, sources
 from invtl.data import DATA_LEGACY, TRANSFORMS, Transforms2D

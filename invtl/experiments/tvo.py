@@ -52,18 +52,25 @@ SETTINGS["tvo"] = {
 }
 
 
-def task(config_seed: int, num_target: int = 30) -> dict:
-    """The seed's transformation sets and class lists, drawn with the original's call sequence."""
-    rng = np.random.default_rng(config_seed)
+def draw_transform_sets(rng: np.random.Generator) -> dict[str, list[str]]:
+    """One transformation per category for the "same" set and another for the "disjoint" set, in
+    the order geometric, photometric, corruption (the original's call sequence, also used by E-3)."""
     same, disjoint = [], []
     for category in CATEGORY_ORDER:
         pair = rng.choice([t for t, c in TRANSFORMS.items() if c == category], 2, replace=False)
         same.append(str(pair[0]))
         disjoint.append(str(pair[1]))
+    return {"same": same, "disjoint": disjoint}
+
+
+def task(config_seed: int, num_target: int = 30) -> dict:
+    """The seed's transformation sets and class lists, drawn with the original's call sequence."""
+    rng = np.random.default_rng(config_seed)
+    transforms = draw_transform_sets(rng)
     cands = [int(o) for o in rng.choice(61, 2 * num_target, replace=False)]
     target, other = cands[:num_target], cands[num_target:]
     return {
-        "transforms": {"same": same, "disjoint": disjoint},
+        "transforms": transforms,
         "target": target,
         "classes": {"subset": target[: max(2, round(num_target / 3))], "disjoint": other, "same": target, "superset": cands},
     }
