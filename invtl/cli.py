@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                               "store (one JSON file per job under RESULTS/PROFILE/EXPERIMENT/). Finished jobs are "
                               "skipped, so an interrupted run resumes where it stopped; --shard splits the grid "
                               "across machines that share one results directory.")
-    run.add_argument("experiment", help="experiment name (see the book's reproducibility chapter)")
-    run.add_argument("--profile", default="smoke", help="smoke (CPU, minutes), fast (one GPU) or paper (exact protocol)")
+    run.add_argument("experiment", help="tvo (E-1/E-2), cifar_tvo (E-3), ife (E-4), it (E-5) or tm (E-6)")
+    run.add_argument("--profile", default="smoke",
+                     help="smoke (CPU, minutes), cpu (CPU evidence, narrow networks), fast (one GPU) or paper (exact protocol)")
     run.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
     run.add_argument("--only", default=None, metavar="PANEL", help="run one panel of the grid only")
     run.add_argument("--shard", default=None, metavar="K/N", help="run the K-th of N interleaved parts (1-based)")
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                                description="Estimate an experiment grid's GPU time (planning numbers from "
                                "invtl.costs, not measurements) and print the fewest --shard chunks that each stay "
                                "under --max-minutes, as ready-to-run commands.")
-    plan.add_argument("experiment", help="experiment name")
+    plan.add_argument("experiment", help="tvo (E-1/E-2), cifar_tvo (E-3), ife (E-4), it (E-5) or tm (E-6)")
     plan.add_argument("--profile", default="fast", help="smoke, cpu, fast or paper (default fast)")
     plan.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
     plan.add_argument("--only", default=None, metavar="PANEL", help="plan one panel only")
