@@ -9,7 +9,7 @@ from invtl import analysis_it as ait
 from invtl import claims
 
 DTS = ["op-img", "os-img", "rs-rand"]
-DIST = {"op-img": 0.0, "os-img": 0.1, "rs-rand": 0.4, "rp-rand": 0.0}
+DIST = {"op-img": 0.0, "os-img": 0.1, "rs-rand": 0.4, "rp-rand": 0.0, "cifar10": 0.2, "cifar100": 0.25}
 
 
 def _records(ratio, seeds=(0, 1), groups=("img",), models=("none", "rotate", "hue", "blur"),
@@ -107,6 +107,33 @@ def test_c7_rand_group_and_untestable_parts():
     # smoke-like: only none + one transform -> no Other row; Same < None is still tested
     ours, verdict = ait.check_c7(_records(paper_like, seeds=(0,), models=("none", "rotate"), targets=("rotate", "hue")))
     assert verdict == "holds" and "no img Other row" in ours and "(d)" in ours.split("Untested:")[1]
+
+
+def test_cifar_columns_filled_from_records_and_used_by_c7():
+    recs = _records(paper_like, seeds=(0, 1), groups=("img", "rand"), data_types=DTS + ["rp-rand", "cifar10"])
+    frame = ait.ratio_frame(recs)
+    for group in ("img", "rand"):
+        cols, rows, means = ait.group_table(frame, group)
+        same = dict(zip(cols, rows[0]))
+        assert same["CIFAR-10"].startswith("**0.325 ± ") and np.isfinite(means["Same"]["cifar10"])
+        assert same["CIFAR-100"] == ait.NOT_MEASURED
+    ours, verdict = ait.check_c7(recs)
+    assert verdict == "holds", ours
+    assert "(op-img, os-img, CIFAR-10, rs-rand)" in ours and "CIFAR-10 0.325/" in ours
+    assert "CIFAR-100 column (not measured)" in ours and "without CIFAR-10" not in ours
+    both = _records(paper_like, data_types=DTS + ["cifar10", "cifar100"])
+    ours, verdict = ait.check_c7(both)
+    assert verdict == "holds" and "not measured" not in ours and "CIFAR-100 0.3" in ours
+
+    def cifar_far(g, m, d, t, seed):  # Same on CIFAR-10 above rs-rand: the distance order (c) fails
+        return 0.6 if d == "cifar10" and m == t else paper_like(g, m, d, t, seed)
+    ours, verdict = ait.check_c7(_records(cifar_far, data_types=DTS + ["cifar10"]))
+    assert verdict == "fails" and ours.split("Failed:")[1].split("(tested")[0].strip() == "(c)"
+
+    def no_cifar_transfer(g, m, d, t, seed):  # Same not below None on CIFAR-10 only: (a) fails
+        return 0.95 if d == "cifar10" and m == t else paper_like(g, m, d, t, seed)
+    ours, verdict = ait.check_c7(_records(no_cifar_transfer, data_types=DTS + ["cifar10"]))
+    assert verdict == "fails" and "(a) img" in ours.split("Failed:")[1].split("(tested")[0]
 
 
 def test_c7_not_run():

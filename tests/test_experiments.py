@@ -1,5 +1,7 @@
 """Experiment grids: task instances drawn as the original, grid sizes, shared pretraining runs."""
 
+import pytest
+
 from invtl.data import TRANSFORMS
 from invtl.experiments import tvo
 
@@ -43,4 +45,36 @@ def test_it_data_types_and_grid():
     assert it.dataset_args(config, "os-img") == ({"source": "offline", "background": "offline", "background_seed": 58714}, os_)
     jobs = it.jobs("paper", [0])
     assert len(jobs) == 4 * (2 * 19 + 1)  # 4 architectures x (19 img + 19 rand + 1 untrained)
-    assert len(jobs[0].config["data_types"]) * len(jobs[0].config["eval_transforms"]) == 144  # T2D twin pairs
+    assert len(jobs[0].config["data_types"]) * len(jobs[0].config["eval_transforms"]) == 180  # 10 data types x 18
+    assert jobs[0].config["data_types"][-2:] == ["cifar10", "cifar100"]
+    assert "cifar10" in it.jobs("smoke", [0])[0].config["data_types"]
+
+
+def test_it_cifar_twins_availability_and_normalisation(tmp_path, monkeypatch):
+    import zipfile
+
+    import torch
+
+    from invtl.experiments import it
+    from invtl.invariance import normalise_half
+
+    monkeypatch.setenv("INVTL_DATA_ROOT", str(tmp_path))
+    assert not it.cifar_available("cifar10") and not it.cifar_available("cifar100")
+    with zipfile.ZipFile(tmp_path / "test.zip", "w") as z:  # a 10-class zip in the root: CIFAR-10, not CIFAR-100
+        for k in range(10):
+            z.writestr(f"test/class{k}/0.png", b"")
+    assert it.cifar_available("cifar10") and not it.cifar_available("cifar100")
+    with pytest.warns(UserWarning, match="cifar100 not measured"):
+        assert it.cifar_test_images("cifar100", 8) is None
+    images = torch.randint(0, 256, (10, 3, 32, 32), dtype=torch.uint8)
+    a = it.cifar_twin(images, "rotate", 593, [], "cpu")
+    monkeypatch.setattr(it, "CHUNK", 3)  # keyed per image index: chunking does not change a twin
+    assert torch.equal(it.cifar_twin(images, "rotate", 593, [], "cpu"), a)
+    assert not torch.equal(it.cifar_twin(images, "rotate", 94224, [], "cpu"), a)
+    assert torch.equal(it.cifar_twin(images, "none", 593, [], "cpu"), images)
+    shifted = [it.cifar_twin(images, "translate", 7, legacy, "cpu") for legacy in ([], ["legacy_cifar_translate"])]
+    assert not torch.equal(*shifted)
+    assert it.cifar_normalise("cifar10", []) is normalise_half
+    x = torch.full((1, 3, 2, 2), 255, dtype=torch.uint8)
+    legacy = it.cifar_normalise("cifar100", ["legacy_cifar_eval_norm"])(x)
+    assert legacy[0, 0, 0, 0].item() == pytest.approx((1 - 0.5071) / 0.2673)

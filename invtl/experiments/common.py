@@ -19,7 +19,8 @@ from invtl.train import (Normalise, TrainConfig, embed, fine_tune, linear_probe,
 
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
 
-LEGACY_OPTIONS = DATA_LEGACY + ("legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init", "legacy_cifar_translate")
+LEGACY_OPTIONS = DATA_LEGACY + ("legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init", "legacy_cifar_translate",
+                                 "legacy_cifar_eval_norm")
 """Original behaviours a run can restore. The original's pooled train+val+test accuracy (bug B1)
 needs no option: every result records it as `pooled_accuracy` beside `test_accuracy`."""
 

@@ -7,19 +7,31 @@ l2 invariance ratio is measured on twin test sets of every data type and every t
 twins share object and background and differ only in the transformation's parameters.
 
 Data types: objects primary / secondary (op, os: the seed's 60 drawn objects split 30/30) or random
-squares primary / secondary (rp, rs), over photo ("img") or noise ("rand") backgrounds. The CIFAR
-columns of the paper come with the CIFAR loaders; until then they are not measured.
+squares primary / secondary (rp, rs), over photo ("img") or noise ("rand") backgrounds; and the
+CIFAR-10 / CIFAR-100 test sets ("cifar10", "cifar100"): the first n_test test images, the transform
+applied to the whole image (`transforms2d.md` §5.3), twins = the same images in the same order under
+the seed's two transformation seeds (§7). CIFAR twins are normalised like the training data (0.5/0.5)
+by default, with CIFAR statistics under `legacy_cifar_eval_norm` (O2). A CIFAR dataset that is not
+under the data root (env INVTL_DATA_ROOT, see `invtl.cifar.load_cifar`) when a job runs is skipped with
+a warning: the record then holds no scores for it (its `not_measured` list names it), and the analysis
+shows its column as not measured; rerun with `--force` once the data is there.
 One job = one model: its training (cached) and its invariance on every (data type, transform).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import warnings
+import zipfile
+from pathlib import Path
 
-from invtl import costs, sources
+import numpy as np
+import torch
+
+from invtl import cifar, costs, sources
 from invtl.data import DATA_LEGACY, TRANSFORMS, Transforms2D
 from invtl.experiments.common import check_seeds, new_model, pretrained
-from invtl.invariance import METRICS, invariance, twin_features
+from invtl.invariance import METRICS, invariance, normalise_half, twin_features
 from invtl.profiles import SETTINGS, settings
 from invtl.rng import derive
 from invtl.runner import Experiment, Job, register
@@ -29,7 +41,10 @@ SEEDS = {0: (58390, 2940, (593, 94224)), 1: (9614, 2007, (320, 79)), 2: (393654,
          3: (6086, 82, (424997, 7955)), 4: (79170, 83927, (677, 212)), 5: (20233, 153, (9, 677)),
          6: (5456, 682, (8688, 201)), 7: (2418, 8429, (7309, 66443)), 8: (8037, 9204, (8933, 2735)),
          9: (8510, 178, (9142, 3293))}
-DATA_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
+T2D_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
+CIFAR_TYPES = ("cifar10", "cifar100")
+DATA_TYPES = (*T2D_TYPES, *CIFAR_TYPES)
+CHUNK = 2048  # CIFAR images augmented per call (keyed per index: chunking does not change the images)
 GROUPS = {"img": "op-img", "rand": "rp-rand"}  # model group -> the data type it is trained on
 NUM_CLASSES = 30
 
@@ -39,10 +54,10 @@ _PAPER = dict(archs=["resnet18", "densenet121", "vgg11", "vit"], seeds=list(rang
               pt_epochs=50, batch_size=512, eval_batch_size=2048)
 SETTINGS["it"] = {
     "smoke": dict(_PAPER, archs=["resnet18"], seeds=[0], width=0.25, models=["none", "rotate"], eval_transforms=["rotate", "hue"],
-                  data_types=["op-img", "os-img", "rs-rand"], n_train=256, n_test=128, pt_epochs=2, batch_size=64,
+                  data_types=["op-img", "os-img", "rs-rand", "cifar10"], n_train=256, n_test=128, pt_epochs=2, batch_size=64,
                   eval_batch_size=64),
     "cpu": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], width=0.25, groups=["img"], models=["none", "rotate", "hue", "blur"],
-                eval_transforms=["rotate", "hue", "blur"], data_types=["op-img", "os-img", "rs-rand"],
+                eval_transforms=["rotate", "hue", "blur"], data_types=["op-img", "os-img", "rs-rand", "cifar10"],
                 n_train=1_000, n_test=512, pt_epochs=5, batch_size=128, eval_batch_size=256),
     "fast": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], n_test=5_000, pt_epochs=12),
     "paper": _PAPER,
@@ -96,15 +111,88 @@ def run_job(config: dict, ctx) -> dict:
         train = _dataset(config, config["train_transform"], objs, config["n_train"], "train", kwargs).generate(device)
         model = pretrained(ctx, arch, NUM_CLASSES, train, config, key)
     scores: dict[str, dict[str, dict[str, float]]] = {}
+    not_measured = []
     for data_type in config["data_types"]:
-        kwargs, objs = dataset_args(config, data_type)
+        if data_type in CIFAR_TYPES:
+            images = cifar_test_images(data_type, config["n_test"])
+            if images is None:
+                not_measured.append(data_type)
+                continue
+            normalise = cifar_normalise(data_type, config["legacy"])
+        else:
+            kwargs, objs = dataset_args(config, data_type)
+            normalise = normalise_half
         scores[data_type] = {}
         for t in config["eval_transforms"]:
-            a, b = (_dataset(config, t, objs, config["n_test"], "test", kwargs, ts).generate(device)[0] for ts in config["twin_seeds"])
-            fa, fb = twin_features(model, a, b, batch_size=config["eval_batch_size"])
+            if data_type in CIFAR_TYPES:
+                a, b = (cifar_twin(images, t, ts, config["legacy"], device) for ts in config["twin_seeds"])
+            else:
+                a, b = (_dataset(config, t, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
+                        for ts in config["twin_seeds"])
+            fa, fb = twin_features(model, a, b, batch_size=config["eval_batch_size"], normalise=normalise)
             seed = derive("permutation", config["seed"], config["group"], config["train_transform"], data_type, t) & 0x7FFF_FFFF
             scores[data_type][t] = invariance(fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS)
-    return {"scores": scores}
+    return {"scores": scores, "not_measured": not_measured}
+
+
+def cifar_available(name: str) -> bool:
+    """Whether the test split of `name` is under the data root (file and folder names only, nothing is
+    decoded). An ImageFolder or zip directly in the root, not in `<root>/<name>`, counts only if it has
+    the dataset's number of classes, so a CIFAR-10 copy is not taken for CIFAR-100."""
+    root = Path(os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
+    found = cifar._find(name, "test", root)
+    if found is None:
+        return False
+    layout, path = found
+    if layout == "torchvision" or path.parent == root / name:
+        return True
+    try:
+        if layout == "zip":
+            with zipfile.ZipFile(path) as z:
+                classes = {p[1] for m in z.namelist() if len(p := m.split("/")) == 3 and p[1]}
+            return len(classes) == cifar.NUM_CLASSES[name]
+        return sum(1 for c in path.iterdir() if c.is_dir() and not c.name.startswith(".")) == cifar.NUM_CLASSES[name]
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def cifar_test_images(name: str, n: int) -> torch.Tensor | None:
+    """The first n images of the CIFAR test set (uint8, CPU), or None with a warning when absent."""
+    if cifar_available(name):
+        try:
+            return cifar.load_cifar(name, "test")[0][:n]
+        except (OSError, ValueError) as e:
+            reason = cifar._one_line(e)
+    else:
+        reason = "no test split under the data root (set INVTL_DATA_ROOT)"
+    warnings.warn(f"it: {name} not measured, nothing recorded for it: {reason}", stacklevel=2)
+    return None
+
+
+def cifar_twin(images: torch.Tensor, transform: str, twin_seed: int, legacy: list[str], device) -> torch.Tensor:
+    """One CIFAR twin: `transform` on the whole images, keyed on the twin's transformation seed and the
+    image index (`transforms2d.md` §5.3, §7)."""
+    flags = frozenset(f for f in legacy if f in cifar.CIFAR_LEGACY)
+    out = torch.empty(images.shape, dtype=torch.uint8, device=device)
+    for start in range(0, len(images), CHUNK):
+        part = images[start : start + CHUNK].to(device)
+        idx = torch.arange(start, start + len(part), device=device)
+        out[start : start + len(part)] = cifar.augment(part, [transform], key=twin_seed, indices=idx, legacy=flags)
+    return out
+
+
+def cifar_normalise(name: str, legacy: list[str]):
+    """The training normalisation 0.5/0.5, or the dataset's statistics with `legacy_cifar_eval_norm` (O2)."""
+    if "legacy_cifar_eval_norm" not in legacy:
+        return normalise_half
+    mean, std = cifar.NORMALISATION[name]
+
+    def normalise(x: torch.Tensor) -> torch.Tensor:
+        m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1)
+        s = torch.tensor(std, device=x.device).view(1, 3, 1, 1)
+        return (x.float() / 255.0 - m) / s
+
+    return normalise
 
 
 def _dataset(config: dict, transform: str, objs: list[int], n: int, split: str, kwargs: dict, transform_seed: int | None = None) -> Transforms2D:
