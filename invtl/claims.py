@@ -26,6 +26,7 @@ import numpy as np
 
 from invtl import analysis_tvo, paper_values
 from invtl import analysis_it
+from invtl import analysis_cifar
 from invtl import store as store_mod
 
 VERDICTS = ("holds", "fails", "not run")
@@ -124,6 +125,8 @@ TESTS: dict[str, str] = {"C7": analysis_it.C7_TEST, "C8": C8_TEST}
 
 CHECKS.update(analysis_tvo.CHECKS)  # E-1/E-2 (tvo): C1-C4
 TESTS.update(analysis_tvo.TESTS)
+CHECKS.update(analysis_cifar.CHECKS)  # E-3 (cifar_tvo): C5, E-4 (ife): C6
+TESTS.update(analysis_cifar.TESTS)
 
 
 def _seed_list(seeds: list[int]) -> str:
