@@ -57,7 +57,7 @@ SETTINGS["it"] = {
                   data_types=["op-img", "os-img", "rs-rand", "cifar10"], n_train=256, n_test=128, pt_epochs=2, batch_size=64,
                   eval_batch_size=64),
     "cpu": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], width=0.25, groups=["img"], models=["none", "rotate", "hue", "blur"],
-                eval_transforms=["rotate", "hue", "blur"], data_types=["op-img", "os-img", "rs-rand", "cifar10"],
+                eval_transforms=["rotate", "hue", "blur"], data_types=["op-img", "os-img", "rs-rand"],
                 n_train=1_000, n_test=512, pt_epochs=5, batch_size=128, eval_batch_size=256),
     "fast": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], n_test=5_000, pt_epochs=12),
     "paper": _PAPER,
