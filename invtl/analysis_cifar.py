@@ -183,15 +183,16 @@ def check_c6(records: list[dict]) -> tuple[str, str]:
         obj = inv.mean(axis=0)[:, PAIRS.index("objects")]
         lpm = lp.mean(axis=0)
         i_co, i_cc, j_obj = TASKS.index("C+O&C"), TASKS.index("C&C"), TASKS.index("C+O&O")
-        k = int(np.argmin(obj))
-        good_a = k == i_co
+        rest = [i for i in range(len(TASKS)) if i != i_co]
+        k = min(rest, key=lambda i: obj[i])
+        good_a = bool(obj[i_co] < obj[k])
         probe_co, probe_cc = float(lpm[i_co, j_obj]), float(lpm[i_cc, j_obj])
         good_b = probe_co < probe_cc
         ok &= good_a and good_b
         others = ", ".join(f"{t} {obj[i]:.2f}" for i, t in enumerate(TASKS) if i != i_co)
         r = correlations(records, v)
         parts.append(
-            f"{v}: objects l2 ratio C+O&C {obj[i_co]:.2f} {'lowest' if good_a else f'not lowest (lowest {TASKS[k]})'} "
+            f"{v}: objects l2 ratio C+O&C {obj[i_co]:.2f} {'lowest' if good_a else f'not lowest ({TASKS[k]} {obj[k]:.3f} ≤ {obj[i_co]:.3f})'} "
             f"(others {others}); object probe C+O&C {probe_co:.2f} {'<' if good_b else '≥'} C&C {probe_cc:.2f}; "
             f"r(l2, C+O LP) cifar {r['cifar']:.3f}, objects {r['objects']:.3f} [seeds {', '.join(map(str, sids))}]")
     if not ran:
