@@ -108,31 +108,30 @@ def variants(records: list[dict]) -> list[str]:
     return [v for v in VARIANTS if v in present] + sorted(present - set(VARIANTS))
 
 
+def _per_seed(records: list[dict], variant: str, columns: tuple[str, ...], value, seeds: list[int] | None) -> tuple[np.ndarray, list[int]]:
+    """(seeds, PT task, column) array of `value(result, column)` over the complete seeds (or `seeds`,
+    restricted to complete ones), with tasks in `TASKS` order."""
+    sids = [s for s in ife_seeds(records, variant) if seeds is None or s in seeds]
+    out = np.full((len(sids), len(TASKS), len(columns)), np.nan)
+    for r in records:
+        c = r["config"]
+        if c["variant"] == variant and c["seed"] in sids:
+            for j, column in enumerate(columns):
+                out[sids.index(c["seed"]), TASKS.index(c["pt_task"]), j] = value(r["result"], column)
+    return out, sids
+
+
 def lp_matrices(records: list[dict], variant: str, metric: str = "test_accuracy",
                 seeds: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
     """Per-seed LP accuracy matrices (seeds, PT task, target task) in `TASKS` order, over the complete seeds
     (or `seeds`, restricted to complete ones)."""
-    sids = [s for s in ife_seeds(records, variant) if seeds is None or s in seeds]
-    out = np.full((len(sids), len(TASKS), len(TASKS)), np.nan)
-    for r in records:
-        c = r["config"]
-        if c["variant"] == variant and c["seed"] in sids:
-            for j, t in enumerate(TASKS):
-                out[sids.index(c["seed"]), TASKS.index(c["pt_task"]), j] = r["result"]["lp"][t][metric]
-    return out, sids
+    return _per_seed(records, variant, TASKS, lambda result, t: result["lp"][t][metric], seeds)
 
 
 def invariance_matrices(records: list[dict], variant: str, metric: str = "l2",
                         seeds: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
     """Per-seed invariance ratios (seeds, PT task, pair) with pairs in `PAIRS` order ("cifar", "objects")."""
-    sids = [s for s in ife_seeds(records, variant) if seeds is None or s in seeds]
-    out = np.full((len(sids), len(TASKS), len(PAIRS)), np.nan)
-    for r in records:
-        c = r["config"]
-        if c["variant"] == variant and c["seed"] in sids:
-            for j, p in enumerate(PAIRS):
-                out[sids.index(c["seed"]), TASKS.index(c["pt_task"]), j] = r["result"]["invariance"][p][metric]
-    return out, sids
+    return _per_seed(records, variant, PAIRS, lambda result, p: result["invariance"][p][metric], seeds)
 
 
 def mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
