@@ -138,10 +138,13 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, trans
     return macro_accuracy(predict(model, images, transform=transform or Normalise().to(images.device)), labels)
 
 
-def pretrain(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig, seed: int, progress: bool = False) -> nn.Module:
-    """Supervised pretraining from scratch on uint8 images (all layers, BatchNorm in train mode)."""
+def pretrain(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig, seed: int,
+             progress: bool = False, transform: Normalise | None = None) -> nn.Module:
+    """Supervised pretraining from scratch on uint8 images (all layers, BatchNorm in train mode);
+    `transform` normalises the images (default: Transforms-2D's 0.5 / 0.5)."""
     model.train()
-    return fit(model, images, labels, cfg, seed, transform=Normalise().to(images.device), progress=progress, desc="pretrain")
+    return fit(model, images, labels, cfg, seed, transform=transform or Normalise().to(images.device), progress=progress,
+               desc="pretrain")
 
 
 def embed(model: nn.Module, images: torch.Tensor, transform=None) -> torch.Tensor:
@@ -162,11 +165,13 @@ def linear_probe(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
 
 
 def fine_tune(
-    model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig, seed: int, progress: bool = False
+    model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig, seed: int, progress: bool = False,
+    transform: Normalise | None = None,
 ) -> nn.Module:
     """LP->FT: every parameter trainable from the probed model (its head kept), BatchNorm in train mode."""
     for p in model.parameters():
         p.requires_grad_(True)
     model.train()
     images, labels = train
-    return fit(model, images, labels, cfg, seed, transform=Normalise().to(images.device), progress=progress, desc="fine-tune")
+    return fit(model, images, labels, cfg, seed, transform=transform or Normalise().to(images.device), progress=progress,
+               desc="fine-tune")

@@ -37,7 +37,6 @@ warning: nothing is recorded for them.
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 import zipfile
@@ -45,23 +44,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from invtl import cifar, costs
 from invtl.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
-from invtl.experiments.common import check_seeds, new_model, pretrain_config
+from invtl.experiments.common import SPLITS, Splits, check_seeds, evaluate, pretrained, probe, probe_then_fine_tune
 from invtl.experiments.tvo import CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS, draw_transform_sets
 from invtl.profiles import SETTINGS, settings
 from invtl.rng import derive
 from invtl.runner import Experiment, Job, register
-from invtl.train import Normalise, TrainConfig, embed, fit, linear_probe, macro_accuracy, predict
-
-Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+from invtl.train import Normalise
 
 DATASETS = ("cifar10", "cifar100")
 NUM_TARGET = {"cifar10": 5, "cifar100": 50}
 PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
-SPLITS = ("train", "val", "test")
 CHUNK = 8192  # images augmented per batch
 
 _PAPER = dict(
@@ -213,64 +208,10 @@ def with_fraction(splits: Splits, fraction: float, seed: int) -> tuple[Splits, i
     return {**splits, "train": (images[keep], labels[keep])}, len(keep)
 
 
-# ---------------------------------------------------------------------------------------------
-# Training with CIFAR normalisation (the helpers of `common` normalise with 0.5 / 0.5)
-
-
 def normaliser(config: dict, device: torch.device) -> Normalise:
+    """The dataset's normalisation, passed to the `common` training helpers (whose default is 0.5 / 0.5)."""
     mean, std = NORMALISATION[config["dataset"]]
     return Normalise(mean, std).to(device)
-
-
-def pretrained(ctx, arch: str, num_classes: int, train: tuple[torch.Tensor, torch.Tensor], config: dict, key: dict) -> nn.Module:
-    """As `common.pretrained`, with the dataset's normalisation."""
-    key = {**key, "legacy": sorted(config.get("legacy", ())), "width": config.get("width", 1.0)}
-
-    def fit_model(model: nn.Module) -> None:
-        model.train()
-        fit(model, *train, pretrain_config(arch, config), seed=config["init_seed"], transform=normaliser(config, train[0].device),
-            progress=ctx.progress, desc="pretrain")
-
-    return ctx.pretrained(key, build=lambda: new_model(arch, num_classes, config, key), train=fit_model)
-
-
-def _accuracies(preds: dict[str, torch.Tensor], splits: Splits) -> dict:
-    pooled = torch.cat([preds[s] for s in SPLITS]), torch.cat([splits[s][1] for s in SPLITS])
-    return {"test_accuracy": macro_accuracy(preds["test"], splits["test"][1]), "pooled_accuracy": macro_accuracy(*pooled)}
-
-
-def evaluate(model: nn.Module, splits: Splits, config: dict) -> dict:
-    model.eval()
-    norm = normaliser(config, splits["test"][0].device)
-    return _accuracies({s: predict(model, x, transform=norm).argmax(1) for s, (x, _) in splits.items()}, splits)
-
-
-def probe(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int, progress: bool = False) -> tuple[nn.Linear, dict]:
-    """As `common.probe`, with the dataset's normalisation."""
-    norm = normaliser(config, splits["test"][0].device)
-    feats = {split: embed(model, images, transform=norm) for split, (images, _) in splits.items()}
-    head = linear_probe(feats["train"], splits["train"][1], num_classes, TrainConfig(config["lp_epochs"], config["batch_size"]),
-                        seed, progress=progress)
-    with torch.inference_mode():
-        preds = {split: head(f).argmax(1) for split, f in feats.items()}
-    return head, _accuracies(preds, splits)
-
-
-def probe_then_fine_tune(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int,
-                         head: nn.Linear | None = None, progress: bool = False) -> dict:
-    """As `common.probe_then_fine_tune` (protocol §3.2), with the dataset's normalisation."""
-    model = copy.deepcopy(model)
-    if head is None:
-        head, _ = probe(model, splits, num_classes, config, seed, progress)
-    model.head = copy.deepcopy(head)
-    for p in model.parameters():
-        p.requires_grad_(True)
-    model.train()
-    schedule = "legacy_linear5" if "legacy_ft_lr_schedule" in config.get("legacy", ()) else "linear"
-    images, labels = splits["train"]
-    fit(model, images, labels, TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule), seed,
-        transform=normaliser(config, images.device), progress=progress, desc="fine-tune")
-    return evaluate(model, splits, config)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,25 +229,27 @@ def run_job(config: dict, ctx) -> dict:
     key = {"experiment": "cifar_tvo", "arch": arch, "relation": relation, "per_class": pt_counts, "transforms": pt_transforms,
            "classes": pt_classes, **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed",
                                                              "pt_epochs", "batch_size")}}
-    model = pretrained(ctx, arch, len(pt_classes), pt["train"], config, key)
+    norm = normaliser(config, device)
+    model = pretrained(ctx, arch, len(pt_classes), pt["train"], config, key, normalise=norm)
     result = {"dataset": config["dataset"], "arch": arch, "pt_classes": relation, "pt_per_class": per_class,
               "pt_per_class_effective": pt_counts, "n_pt": sum(pt_counts), "pt_transforms": pt_transforms,
               "target_transforms": t["transforms"]["same"], "target_classes": t["target"],
-              "training": evaluate(model, pt, config)}
+              "training": evaluate(model, pt, norm)}
     del pt
 
     ft_panel = config["panel"] == "ft_samples"
     target, _ = cifar_splits(config, t["transforms"]["same"], t["target"], None, device)
     lp_fraction = config["value"] if ft_panel else 1.0
     lp_splits, n_lp = with_fraction(target, lp_fraction, config["sampling_seed"])
-    head, result["lp"] = probe(model, lp_splits, C, config, seed=config["init_seed"] + 1, progress=ctx.progress)
+    head, result["lp"] = probe(model, lp_splits, C, config, seed=config["init_seed"] + 1, progress=ctx.progress, normalise=norm)
     result["lp"]["train_samples"] = n_lp
     full_head = head if "legacy_lp_head_source" in config["legacy"] else None
     result["ft"] = {}
     for fraction in [lp_fraction] if ft_panel else config["ft_sizes"]:
         splits, n = with_fraction(target, fraction, config["sampling_seed"])
         result["ft"][str(fraction)] = {**probe_then_fine_tune(model, splits, C, config, seed=config["init_seed"] + 2,
-                                                              head=full_head, progress=ctx.progress), "train_samples": n}
+                                                              head=full_head, progress=ctx.progress, normalise=norm),
+                              "train_samples": n}
     return result
 
 

@@ -18,6 +18,7 @@ from invtl.train import (Normalise, TrainConfig, embed, fine_tune, linear_probe,
                          vit_pretrain_config)
 
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+SPLITS = ("train", "val", "test")
 
 LEGACY_OPTIONS = DATA_LEGACY + ("legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init", "legacy_cifar_translate",
                                  "legacy_cifar_eval_norm")
@@ -63,52 +64,59 @@ def pretrain_config(arch: str, config: dict) -> TrainConfig:
     return TrainConfig(config["pt_epochs"], config["batch_size"], compile=config.get("compile", False))
 
 
-def pretrained(ctx, arch: str, num_classes: int, train: tuple[torch.Tensor, torch.Tensor], config: dict, key: dict) -> nn.Module:
+def pretrained(ctx, arch: str, num_classes: int, train: tuple[torch.Tensor, torch.Tensor], config: dict, key: dict,
+               normalise: Normalise | None = None) -> nn.Module:
     """A model pretrained on `train`, shared through the checkpoint cache under `key` (a dict that
-    names everything its weights depend on)."""
+    names everything its weights depend on). `normalise` defaults to Transforms-2D's 0.5 / 0.5, in
+    this helper and the ones below."""
     key = {**key, "legacy": sorted(config.get("legacy", ())), "width": config.get("width", 1.0)}
     return ctx.pretrained(
         key,
         build=lambda: new_model(arch, num_classes, config, key),
-        train=lambda m: pretrain(m, *train, pretrain_config(arch, config), seed=config["init_seed"], progress=ctx.progress),
+        train=lambda m: pretrain(m, *train, pretrain_config(arch, config), seed=config["init_seed"], progress=ctx.progress,
+                                 transform=normalise),
     )
 
 
-def _accuracies(preds: dict[str, torch.Tensor], splits: Splits) -> dict:
-    order = ("train", "val", "test")
-    return {
-        "test_accuracy": macro_accuracy(preds["test"], splits["test"][1]),
-        "pooled_accuracy": macro_accuracy(torch.cat([preds[s] for s in order]), torch.cat([splits[s][1] for s in order])),
-    }
+def accuracies(preds: dict[str, torch.Tensor], labels: dict[str, torch.Tensor]) -> dict:
+    """Macro accuracy on the test split, and the original's pooled train+val+test number (bug B1)."""
+    pooled = torch.cat([preds[s] for s in SPLITS]), torch.cat([labels[s] for s in SPLITS])
+    return {"test_accuracy": macro_accuracy(preds["test"], labels["test"]), "pooled_accuracy": macro_accuracy(*pooled)}
 
 
-def probe(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int, progress: bool = False) -> tuple[nn.Linear, dict]:
-    """Linear probe on the train split's cached features. Returns the head and its macro accuracy
-    on the test split, plus the original's pooled train+val+test number (bug B1) by its own name."""
-    feats = {split: embed(model, images) for split, (images, _) in splits.items()}
+def _labels(splits: Splits) -> dict[str, torch.Tensor]:
+    return {split: labels for split, (_, labels) in splits.items()}
+
+
+def probe(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int, progress: bool = False,
+          normalise: Normalise | None = None) -> tuple[nn.Linear, dict]:
+    """Linear probe on the train split's cached features. Returns the head and its `accuracies`."""
+    feats = {split: embed(model, images, transform=normalise) for split, (images, _) in splits.items()}
     cfg = TrainConfig(config["lp_epochs"], config["batch_size"])
     head = linear_probe(feats["train"], splits["train"][1], num_classes, cfg, seed, progress=progress)
     with torch.inference_mode():
         preds = {split: head(f).argmax(1) for split, f in feats.items()}
-    return head, _accuracies(preds, splits)
+    return head, accuracies(preds, _labels(splits))
 
 
-def evaluate(model: nn.Module, splits: Splits) -> dict:
+def evaluate(model: nn.Module, splits: Splits, normalise: Normalise | None = None) -> dict:
     """Test and pooled macro accuracy of a model with its own head."""
     model.eval()
-    preds = {split: predict(model, images, transform=Normalise().to(images.device)).argmax(1) for split, (images, _) in splits.items()}
-    return _accuracies(preds, splits)
+    preds = {split: predict(model, images, transform=normalise or Normalise().to(images.device)).argmax(1)
+             for split, (images, _) in splits.items()}
+    return accuracies(preds, _labels(splits))
 
 
 def probe_then_fine_tune(model: nn.Module, splits: Splits, num_classes: int, config: dict, seed: int,
-                         head: nn.Linear | None = None, progress: bool = False) -> dict:
+                         head: nn.Linear | None = None, progress: bool = False, normalise: Normalise | None = None) -> dict:
     """LP->FT on `splits["train"]` (protocol §3.2) on a copy of `model`. The probe uses the same
     samples as the fine-tuning (strict few-shot, O1 fixed) unless `head` (the head probed on the
     full target set, `legacy_lp_head_source`) is given."""
     model = copy.deepcopy(model)
     if head is None:
-        head, _ = probe(model, splits, num_classes, config, seed, progress)
+        head, _ = probe(model, splits, num_classes, config, seed, progress, normalise)
     model.head = copy.deepcopy(head)
     schedule = "legacy_linear5" if "legacy_ft_lr_schedule" in config.get("legacy", ()) else "linear"
-    fine_tune(model, splits["train"], TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule), seed, progress)
-    return evaluate(model, splits)
+    fine_tune(model, splits["train"], TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule), seed, progress,
+              transform=normalise)
+    return evaluate(model, splits, normalise)

@@ -49,12 +49,12 @@ import torch
 from invtl import costs, sources
 from invtl.cifar import class_subset, crop_flip, load_cifar, stratified_split
 from invtl.data import Transforms2D
-from invtl.experiments.common import check_seeds, pretrained
+from invtl.experiments.common import SPLITS, accuracies, check_seeds, pretrained
 from invtl.invariance import invariance, twin_features
 from invtl.profiles import SETTINGS, settings
 from invtl.rng import Draws, derive
 from invtl.runner import Experiment, Job, register
-from invtl.train import TrainConfig, embed, linear_probe, macro_accuracy
+from invtl.train import TrainConfig, embed, linear_probe
 from invtl.transforms import Canvas, apply, composite, draw
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 493 (irrelevant_feature_extraction)
@@ -67,7 +67,6 @@ LABELS = {"C&C": "cifar", "C+O&C": "cifar", "C+O&O": "object", "O&O": "object"} 
 PAIRS = ("cifar", "objects")
 METRICS = ("l2", "cos")
 NUM_CLASSES = 10
-SPLITS = ("train", "val", "test")
 
 SIZE = 32
 SHRUNK = 18  # round(0.55 * 32): the prototype canvas shrunk as a whole
@@ -236,11 +235,6 @@ def twin_sets(config: dict, device: torch.device) -> dict[str, torch.Tensor]:
 # Jobs
 
 
-def _accuracies(preds: dict[str, torch.Tensor], labels: dict[str, torch.Tensor]) -> dict:
-    pooled = torch.cat([preds[s] for s in SPLITS]), torch.cat([labels[s] for s in SPLITS])
-    return {"test_accuracy": macro_accuracy(preds["test"], labels["test"]), "pooled_accuracy": macro_accuracy(*pooled)}
-
-
 def pretraining_key(config: dict) -> dict:
     """Everything the pretrained weights depend on; the C&C model is the same in both variants."""
     pt_task = config["pt_task"]
@@ -263,14 +257,14 @@ def run_job(config: dict, ctx) -> dict:
     with torch.inference_mode():
         own = {split: model.head(f).argmax(1) for split, f in feats[INPUTS[pt_task]].items()}
     result = {"pt_task": pt_task, "variant": config["variant"], "objects": task(config["config_seed"]),
-              "training": _accuracies(own, pt_labels), "lp": {}}
+              "training": accuracies(own, pt_labels), "lp": {}}
 
     cfg = TrainConfig(config["lp_epochs"], config["batch_size"])
     for target in TASKS:
         f, y = feats[INPUTS[target]], {s: v[LABELS[target]] for s, v in labels[INPUTS[target]].items()}
         head = linear_probe(f["train"], y["train"], NUM_CLASSES, cfg, seed=config["init_seed"] + 1, progress=ctx.progress)
         with torch.inference_mode():
-            result["lp"][target] = _accuracies({s: head(f[s]).argmax(1) for s in SPLITS}, y)
+            result["lp"][target] = accuracies({s: head(f[s]).argmax(1) for s in SPLITS}, y)
     del feats, images
 
     twins = twin_sets(config, device)
