@@ -46,7 +46,8 @@ class Model(nn.Module):
         raise NotImplementedError
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """What the head sees: the representation itself, except where a model overrides it (DenseNet)."""
+        return self.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
@@ -128,9 +129,6 @@ class ResNet(Model):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         return self.avgpool(out).flatten(1)
-
-    def embed(self, x):
-        return self.features(x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,9 +224,6 @@ class VGG(Model):
     def features(self, x):
         return self.layers(x).flatten(1)
 
-    def embed(self, x):
-        return self.features(x)
-
 
 # --------------------------------------------------------------------------------------------
 # ViT (omihub777/ViT-CIFAR as configured by the authors)
@@ -294,9 +289,6 @@ class ViT(Model):
         out = torch.cat([self.cls_token.expand(out.shape[0], -1, -1), out], dim=1)
         out = self.enc(out + self.pos_emb)
         return self.norm(out[:, 0])
-
-    def embed(self, x):
-        return self.features(x)
 
 
 # --------------------------------------------------------------------------------------------
