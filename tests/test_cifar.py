@@ -17,18 +17,7 @@ from invtl import cifar
 from invtl.cifar import CIFAR10_CLASSES, augment, class_subset, crop_flip, load_cifar, stratified_split
 
 REAL = Path("/work/shared/data/cifar10")
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("INVTL_DATA_ROOT", raising=False)
-    cifar._MEMO.clear()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: on a shared CPU, intra-op threads cost up to 10x
-    yield
-    torch.set_num_threads(threads)
-    cifar._MEMO.clear()
+pytestmark = pytest.mark.usefixtures("isolated_cifar")
 
 
 def smooth(n: int, seed: int) -> torch.Tensor:

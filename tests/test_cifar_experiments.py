@@ -16,19 +16,7 @@ from invtl.experiments import cifar_tvo, ife, tvo
 from invtl.rng import Draws
 
 REAL = Path("/work/shared/data/cifar10")
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("INVTL_RESULTS", str(tmp_path / "results"))
-    monkeypatch.delenv("INVTL_DATA_ROOT", raising=False)
-    cifar._MEMO.clear()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: on a shared CPU, intra-op threads cost up to 10x
-    yield
-    torch.set_num_threads(threads)
-    cifar._MEMO.clear()
+pytestmark = pytest.mark.usefixtures("isolated_cifar")
 
 
 def fake_cifar10(root: Path, train_per_class: int = 20, test_per_class: int = 4) -> Path:
