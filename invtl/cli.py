@@ -7,18 +7,23 @@ import json
 import sys
 import warnings
 
-from invtl.data import BACKGROUNDS, TRANSFORMS
+from invtl.experiments import PAPER_RESULT
+from invtl.profiles import PROFILES
+
+EXPERIMENT_HELP = ", ".join(f"{name} ({result})" for name, result in PAPER_RESULT.items())
+PROFILE_HELP = "smoke (CPU, minutes), cpu (this CPU, hours: the book's evidence), fast (one GPU) or paper (exact protocol)"
+TRANSFORM_NAMES = ("scale, translate, v_flip, h_flip, rotate, shear, hue, brightness, grayscale, posterize, invert, "
+                   "sharpen, blur, noise, pixelate, elastic, erasing, contrast")
 
 EPILOG = """examples:
   invtl data preview --transforms rotate hue blur --objects 0 1 2 3 --out preview.png
-  invtl data preview --transforms scale translate rotate --per-transform --out each.png
-  invtl run EXPERIMENT --profile smoke           # compute a grid into results/ (resumes)
-  invtl plan EXPERIMENT --profile fast           # GPU chunks of under 8 minutes
-  invtl run EXPERIMENT --profile fast --shard 2/4 --device cuda   # one quarter of it
-  invtl book --profile smoke       # execute the notebooks, build the book (_build/html/index.html)
-  invtl claims --profile smoke     # the paper's claims C1-C8: paper value, ours, verdict
-  invtl bench data                 # batched generation vs the original-like PIL pipeline
-  invtl bench train --json         # ResNet-18 pretraining: our path vs the original-like one
+  invtl run tm --profile smoke                  # compute a grid into results/ (resumes where it stopped)
+  invtl plan tvo --profile fast                 # split a grid into chunks of under 8 minutes
+  invtl run tvo --profile fast --shard 2/4 --device cuda   # one of those chunks
+  invtl claims --profile smoke                  # the paper's claims C1-C8: paper value, ours, verdict
+  invtl book                                    # execute the notebooks, build the book (_build/html/index.html)
+  invtl bench data                              # batched generation vs the original-like PIL pipeline
+  invtl bench train --json                      # training: our path vs the original-like one
 """
 
 
@@ -32,15 +37,24 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transforms", nargs="*", default=["rotate", "hue", "blur"], metavar="NAME",
-                   help=f"transforms in the order they apply; choices: {', '.join(TRANSFORMS)}, none")
+                   help=f"transforms in the order they apply; choices: {TRANSFORM_NAMES}, none")
     p.add_argument("--size", type=int, default=32, help="image side in pixels (default 32, as in the paper)")
-    p.add_argument("--source", default="auto", help="object source: auto, si-score, offline, random or random:SEED")
+    p.add_argument("--source", default="offline", help="object source: offline (default), si-score, random or random:SEED")
+
+
+def _add_grid_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", help=EXPERIMENT_HELP)
+    p.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    p.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
+    p.add_argument("--only", default=None, metavar="PANEL", help="one panel of the grid only")
+    p.add_argument("--legacy", nargs="+", default=[], metavar="OPTION",
+                   help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
+                   "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="invtl", description="Reproduce 'Understanding the Role of Invariance in "
-                                     "Transfer Learning' (Speicher et al., TMLR 2024).", epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="invtl", description="Reproduce 'Understanding the Role of Invariance in Transfer Learning' "
+                     "(Speicher et al., TMLR 2024).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="look at Transforms-2D samples").add_subparsers(dest="action", required=True)
@@ -51,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--objects", nargs="+", type=int, default=[0, 1, 2, 3], help="object indices of the source")
     preview.add_argument("--seed", type=int, default=0, help="content seed (objects, backgrounds)")
     preview.add_argument("--transform-seed", type=int, default=None, help="transformation seed (default: --seed)")
-    preview.add_argument("--background", default="auto", help=f"one of {', '.join(BACKGROUNDS)}")
+    preview.add_argument("--background", default="auto",
+                         help="auto (the source's photos), si-score, offline, random or black")
     preview.add_argument("--per-row", type=int, default=8, help="samples per row")
     preview.add_argument("--per-transform", action="store_true", help="one row per transform instead of one composed row")
     preview.add_argument("--out", default="preview.png", help="output PNG path (default preview.png)")
@@ -61,28 +76,47 @@ def _parser() -> argparse.ArgumentParser:
                               "store (one JSON file per job under RESULTS/PROFILE/EXPERIMENT/). Finished jobs are "
                               "skipped, so an interrupted run resumes where it stopped; --shard splits the grid "
                               "across machines that share one results directory.")
-    run.add_argument("experiment", help="tvo (E-1/E-2), cifar_tvo (E-3), ife (E-4), it (E-5) or tm (E-6)")
-    run.add_argument("--profile", default="smoke",
-                     help="smoke (CPU, minutes), cpu (CPU evidence, narrow networks), fast (one GPU) or paper (exact protocol)")
-    run.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
-    run.add_argument("--only", default=None, metavar="PANEL", help="run one panel of the grid only")
+    _add_grid_args(run)
     run.add_argument("--shard", default=None, metavar="K/N", help="run the K-th of N interleaved parts (1-based)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    run.add_argument("--results", default=None, metavar="DIR", help="results directory (default: the repository's results/)")
+    run.add_argument("--source", default=None,
+                     help="base images: the profile's (default: offline for smoke and cpu, si-score for fast and paper), "
+                     "or offline, si-score, random:SEED")
+    run.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)")
     run.add_argument("--force", action="store_true", help="recompute results that are already stored")
-    run.add_argument("--legacy", nargs="+", default=[], metavar="OPTION",
-                     help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
-                     "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)")
 
-    plan = commands.add_parser("plan", help="split a grid into GPU chunks of under N minutes",
-                               description="Estimate an experiment grid's GPU time (planning numbers from "
-                               "invtl.costs, not measurements) and print the fewest --shard chunks that each stay "
-                               "under --max-minutes, as ready-to-run commands.")
-    plan.add_argument("experiment", help="tvo (E-1/E-2), cifar_tvo (E-3), ife (E-4), it (E-5) or tm (E-6)")
-    plan.add_argument("--profile", default="fast", help="smoke, cpu, fast or paper (default fast)")
-    plan.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
-    plan.add_argument("--only", default=None, metavar="PANEL", help="plan one panel only")
-    plan.add_argument("--max-minutes", type=float, default=8.0, help="GPU minutes per chunk (default 8)")
+    plan = commands.add_parser("plan", help="split a grid into chunks of under N minutes",
+                               description="Estimate an experiment grid's compute time and print the fewest --shard "
+                               "chunks that each stay under --max-minutes, as ready-to-run commands.")
+    _add_grid_args(plan)
+    plan.add_argument("--max-minutes", type=float, default=8.0, help="minutes per chunk (default 8)")
+
+    claims = commands.add_parser(
+        "claims", help="check the paper's claims C1-C8 against the results store",
+        description="Print every headline claim of the paper (C1-C8): the paper's value, ours with the seeds it rests "
+                    "on, and a verdict, computed from the results store for one profile.")
+    claims.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    claims.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)")
+    claims.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids to use (default: the profile's)")
+    claims.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
+
+    book = commands.add_parser(
+        "book", help="execute the notebooks and build the book (HTML)",
+        description="Execute every notebook in notebooks/ with papermill into book/_generated/, computing results "
+                    "that the store does not hold yet, then build the Jupyter Book into _build/html/ (warnings are "
+                    "errors). With the committed results the book builds in minutes on a CPU, without training.")
+    book.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    book.add_argument("--root", default=None, metavar="DIR",
+                      help="the checkout to build (default: the one containing the current directory)")
+    book.add_argument("--only", default=None, metavar="NAME",
+                      help="re-execute this notebook only (e.g. e6_transform_mismatch); the others are reused when "
+                      "they were executed with the same parameters")
+    book.add_argument("--device", default="auto", help="device for computing missing results: auto, cpu, cuda or cuda:N")
+    book.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of the checkout)")
+    book.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: each experiment's profile seeds)")
+    book.add_argument("--no-compute", dest="compute", action="store_false",
+                      help="show only what the results store holds; compute nothing")
+    book.add_argument("--no-html", dest="html", action="store_false", help="execute the notebooks but skip the HTML build")
 
     bench = commands.add_parser("bench", help="measure throughput").add_subparsers(dest="action", required=True)
     bench_data = bench.add_parser("data", help="batched generation vs the per-sample PIL pipeline",
@@ -95,8 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     bench_data.add_argument("--samples", type=int, default=8192, help="images timed for the PIL path (ours: 8x as many)")
     bench_data.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bench_train = bench.add_parser("train", help="pretraining img/s: our path vs the original-like baseline",
-                                   description="ResNet-18 pretraining on Transforms-2D in one run: our path (data "
-                                   "generated once on the device, bf16 + channels_last on CUDA) against an "
+                                   description="ResNet-18 pretraining on Transforms-2D in one run: our path against an "
                                    "original-like baseline (fp32 eager, PIL per-sample data in DataLoader workers).")
     bench_train.add_argument("--model", default="resnet18", help="architecture (default resnet18)")
     bench_train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -104,51 +137,56 @@ def _parser() -> argparse.ArgumentParser:
     bench_train.add_argument("--steps", type=int, default=None, help="timed steps (default 60 on CUDA, 4 on the CPU)")
     bench_train.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers (default min(cores, 12))")
     bench_train.add_argument("--compile", action="store_true", help="torch.compile our model")
-    bench_train.add_argument("--source", default="auto", help="object source (default auto)")
+    bench_train.add_argument("--source", default="offline", help="object source (default offline)")
     bench_train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-
-    # `invtl book` and `invtl claims`: parsers and handlers live in invtl/book.py and invtl/claims.py
-    from invtl import book, claims
-    book.add_parser(commands)
-    claims.add_parser(commands)
     return parser
 
 
-def _book(args: argparse.Namespace) -> None:
-    from invtl import book
-    book.main(args)
+def _run(args: argparse.Namespace) -> int:
+    from invtl.engine.runner import parse_shard, run
+    from invtl.experiments import experiment
+
+    counts = run(experiment(args.experiment), args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
+                 device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy), source=args.source)
+    print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored"
+          + (f", {counts['missing']} not run (missing data)" if counts["missing"] else ""))
+    if counts["missing"] and not counts["computed"] and not counts["skipped"]:
+        print(f"invtl: error: no {args.experiment} job could run: its data is missing on this machine", file=sys.stderr)
+        return 1
+    return 0
 
 
-def _claims(args: argparse.Namespace) -> None:
-    from invtl import claims
-    claims.main(args)
+def _plan(args: argparse.Namespace) -> int:
+    from invtl.engine.runner import plan
+    from invtl.experiments import experiment
 
-
-def _run(args: argparse.Namespace) -> None:
-    import invtl.experiments  # noqa: F401  (registers the experiments)
-    from invtl.runner import parse_shard, run
-
-    counts = run(args.experiment, args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
-                 device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy))
-    print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored")
-
-
-def _plan(args: argparse.Namespace) -> None:
-    import invtl.experiments  # noqa: F401  (registers the experiments)
-    from invtl.runner import plan
-
-    p = plan(args.experiment, args.profile, seeds=args.seeds, only=args.only, max_minutes=args.max_minutes)
-    print(f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} GPU-minutes "
+    p = plan(experiment(args.experiment), args.profile, seeds=args.seeds, only=args.only, max_minutes=args.max_minutes,
+             legacy=tuple(args.legacy))
+    print(f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} minutes "
           f"(planning estimate); {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:")
     only = f" --only {args.only}" if args.only else ""
     seeds = f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds else ""
     for k, minutes in enumerate(p["shard_minutes"], 1):
         print(f"  invtl run {p['experiment']} --profile {p['profile']}{seeds}{only} --shard {k}/{p['shards']}"
               f"   # ~{minutes:.1f} min")
+    return 0
 
 
-def _bench_train(args: argparse.Namespace) -> None:
-    from invtl.bench import bench_train, table
+def _claims(args: argparse.Namespace) -> int:
+    from invtl import claims
+
+    claims.main(args)
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from invtl.book import build
+
+    return build.main(args)
+
+
+def _bench_train(args: argparse.Namespace) -> int:
+    from invtl.engine.bench import bench_train, table
 
     result = bench_train(args.model, device=args.device, batch_size=args.batch_size, steps=args.steps,
                          workers=args.workers, compile=args.compile, source=args.source)
@@ -158,19 +196,11 @@ def _bench_train(args: argparse.Namespace) -> None:
         print(f"{result['model']} pretraining on Transforms-2D, batch {result['batch_size']}, {result['steps']} timed "
               f"steps, torch {result['torch']}")
         print(table(result))
+    return 0
 
 
-def _preview(args: argparse.Namespace) -> None:
-    from invtl.preview import preview
-
-    img = preview(args.transforms, args.objects, seed=args.seed, per_row=args.per_row, per_transform=args.per_transform,
-                  size=args.size, source=args.source, background=args.background, transform_seed=args.transform_seed)
-    img.save(args.out)
-    print(f"wrote {args.out}")
-
-
-def _bench_data(args: argparse.Namespace) -> None:
-    from invtl.bench import bench_data, table
+def _bench_data(args: argparse.Namespace) -> int:
+    from invtl.engine.bench import bench_data, table
 
     result = bench_data(args.transforms, size=args.size, workers=args.workers, batch_size=args.batch_size,
                         samples=args.samples, source=args.source)
@@ -180,23 +210,38 @@ def _bench_data(args: argparse.Namespace) -> None:
         print(f"Transforms-2D generation, transforms {', '.join(result['transforms'])}, {result['size']} px, "
               f"source {result['source']}, torch {result['torch']}")
         print(table(result))
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from invtl.t2d.preview import preview
+
+    img = preview(args.transforms, args.objects, seed=args.seed, per_row=args.per_row, per_transform=args.per_transform,
+                  size=args.size, source=args.source, background=args.background, transform_seed=args.transform_seed)
+    img.save(args.out)
+    print(f"wrote {args.out}")
+    return 0
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"invtl: warning: {message}\n"
 
 
+HANDLERS = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
+            ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan}
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
     args = _parser().parse_args(argv)
-    handlers = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
-                ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan}
+    if getattr(args, "profile", None) is not None and args.profile not in PROFILES:
+        print(f"invtl: error: unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}", file=sys.stderr)
+        return 2
     try:
-        handlers[(args.command, getattr(args, "action", None))](args)
+        return HANDLERS[(args.command, getattr(args, "action", None))](args)
     except (ValueError, IndexError, ConnectionError) as err:
         print(f"invtl: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

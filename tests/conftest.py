@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from invtl import cifar
+from invtl.t2d import cifar
 
 
 @pytest.fixture

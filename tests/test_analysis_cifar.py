@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 
-from invtl import analysis_cifar as ac
-from invtl import analysis_tvo, claims
+from invtl import stats
+from invtl.experiments.cifar_tvo import analysis as ac
+from invtl.experiments.ife import analysis as aife
+from invtl import claims
+from invtl.experiments.tvo import analysis as analysis_tvo
 
 
 def _cifar_records(dataset="cifar10", gap=0.1, seeds=(0, 1), bad_point=None):
@@ -62,13 +65,13 @@ def _ife_records(variants=("fixed",), seeds=(0, 1), lp=PAPER_LP, l2=PAPER_L2, dr
     out = []
     for v in variants:
         for s in seeds:
-            for t in ac.TASKS:
+            for t in aife.TASKS:
                 if (v, s, t) in drop:
                     continue
                 jit = 0.001 * s
                 out.append({"config": {"variant": v, "seed": s, "pt_task": t},
                             "result": {"lp": {tt: {"test_accuracy": a + jit, "pooled_accuracy": a}
-                                              for tt, a in zip(ac.TASKS, lp[t])},
+                                              for tt, a in zip(aife.TASKS, lp[t])},
                                        "invariance": {"cifar": {"l2": l2[t][0], "cos": 1.0},
                                                       "objects": {"l2": l2[t][1] + jit, "cos": 1.0}}},
                             "provenance": {}})
@@ -77,30 +80,30 @@ def _ife_records(variants=("fixed",), seeds=(0, 1), lp=PAPER_LP, l2=PAPER_L2, dr
 
 def test_c6_holds_on_paper_numbers_and_correlation_matches_paper():
     recs = _ife_records(("fixed", "translate"))
-    ours, verdict = ac.check_c6(recs)
+    ours, verdict = aife.check_c6(recs)
     assert verdict == "holds", ours
-    r = ac.correlations(recs, "fixed")
+    r = aife.correlations(recs, "fixed")
     assert abs(r["cifar"] - 0.681) < 0.01 and abs(r["objects"] - 0.786) < 0.01
     assert "fixed:" in ours and "translate:" in ours
 
 
 def test_c6_fails_when_cc_model_is_most_object_invariant():
     l2 = dict(PAPER_L2, **{"C&C": (0.99, 0.05)})
-    ours, verdict = ac.check_c6(_ife_records(l2=l2))
+    ours, verdict = aife.check_c6(_ife_records(l2=l2))
     assert verdict == "fails" and "not lowest (C&C" in ours
 
 
 def test_c6_fails_when_object_probe_not_below():
     lp = dict(PAPER_LP, **{"C+O&C": [0.98, 0.98, 0.90, 1.00]})
-    assert ac.check_c6(_ife_records(lp=lp))[1] == "fails"
+    assert aife.check_c6(_ife_records(lp=lp))[1] == "fails"
 
 
 def test_c6_not_run_and_incomplete_seeds():
-    assert ac.check_c6([])[1] == "not run"
+    assert aife.check_c6([])[1] == "not run"
     recs = _ife_records(seeds=(0,), drop={("fixed", 0, "O&O")})
-    assert ac.check_c6(recs)[1] == "not run"
+    assert aife.check_c6(recs)[1] == "not run"
     recs = _ife_records(seeds=(0, 1), drop={("fixed", 1, "O&O")})
-    lp, sids = ac.lp_matrices(recs, "fixed")
+    lp, sids = aife.lp_matrices(recs, "fixed")
     assert sids == [0] and lp.shape == (1, 4, 4)
-    m, s = ac.mean_std(lp)
+    m, s = stats.mean_std(lp)
     assert np.isnan(s).all() and math.isclose(m[1, 2], 0.53)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from invtl import analysis_it as ait
+from invtl.experiments.it import analysis as ait
 from invtl import claims
 
 DTS = ["op-img", "os-img", "rs-rand"]

@@ -1,9 +1,9 @@
-"""E-1/E-2 analysis (`invtl.analysis_tvo`) and the C1–C4 checks, on synthetic tvo records."""
+"""E-1/E-2 analysis (`invtl.experiments.tvo.analysis`) and the C1–C4 checks, on synthetic tvo records."""
 
 import numpy as np
 import pytest
 
-from invtl import analysis_tvo as a
+from invtl.experiments.tvo import analysis as a
 from invtl import claims
 
 

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from invtl import book, claims, paper_values as pv
+from invtl import claims
+from invtl import stats
+from invtl.book import build, sphinx
+from invtl.book import html as book_html
+from invtl.experiments.tm import analysis as tm_analysis
+from invtl import paper as pv
 from invtl.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +110,7 @@ def _paper_like() -> np.ndarray:
 
 
 def test_c8_holds_on_the_paper_matrix_and_reports_the_seeds():
-    ours, verdict = claims.check_c8(_tm_records(_paper_like(), seeds=(3, 7)))
+    ours, verdict = tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(3, 7)))
     assert verdict == "holds"
     assert "seeds 3, 7" in ours and "8 transforms" in ours
 
@@ -113,25 +118,25 @@ def test_c8_holds_on_the_paper_matrix_and_reports_the_seeds():
 def test_c8_fails_when_a_row_rises_or_a_subset_target_is_low():
     rising = _paper_like()
     rising[0, 5] = rising[0, 4] + 0.05
-    assert claims.check_c8(_tm_records(rising))[1] == "fails"
+    assert tm_analysis.check_c8(_tm_records(rising))[1] == "fails"
     low = _paper_like()
     low[3, 1] = 0.9
-    assert claims.check_c8(_tm_records(low))[1] == "fails"
+    assert tm_analysis.check_c8(_tm_records(low))[1] == "fails"
     chance = np.full((3, 3), 1 / 30)
-    assert claims.check_c8(_tm_records(chance, seeds=(0,)))[1] == "fails"
+    assert tm_analysis.check_c8(_tm_records(chance, seeds=(0,)))[1] == "fails"
 
 
 def test_c8_counts_only_complete_seeds_and_says_not_run_without_any():
-    ours, verdict = claims.check_c8(_tm_records(_paper_like(), seeds=(0, 1), skip_k=4))
+    ours, verdict = tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(0, 1), skip_k=4))
     assert verdict == "holds" and "seeds 0 [" not in ours and "seeds 0]" in ours
-    assert claims.check_c8(_tm_records(_paper_like(), seeds=(0,), skip_k=4))[1] == "not run"
-    assert claims.check_c8(_tm_records(_paper_like(), arch="vgg11"))[1] == "not run"
+    assert tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(0,), skip_k=4))[1] == "not run"
+    assert tm_analysis.check_c8(_tm_records(_paper_like(), arch="vgg11"))[1] == "not run"
 
 
 def test_ci95_is_nan_for_one_seed_and_a_t_interval_otherwise():
-    assert np.isnan(claims.ci95(np.array([[0.5, 0.6]]))).all()
-    half = claims.ci95(np.array([0.0, 1.0]))
-    assert half == pytest.approx(12.706 * np.std([0.0, 1.0], ddof=1) / np.sqrt(2))
+    assert np.isnan(stats.ci95(np.array([[0.5, 0.6]]))).all()
+    half = stats.ci95(np.array([0.0, 1.0]))
+    assert half == pytest.approx(12.7062 * np.std([0.0, 1.0], ddof=1) / np.sqrt(2), rel=1e-4)  # t(0.975, 1 df)
 
 
 # --- command line ------------------------------------------------------------------------------------
@@ -177,7 +182,7 @@ def _cells(name: str) -> list[dict]:
     return json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())["cells"]
 
 
-@pytest.mark.parametrize("name", book.notebook_names())
+@pytest.mark.parametrize("name", build.notebook_names(build.layout(REPO)))
 def test_notebook_is_parameterized_hidden_and_clean(name):
     cells = _cells(name)
     tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
@@ -196,14 +201,14 @@ def test_toc_lists_every_notebook_and_every_prose_chapter_exists():
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     files = [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
     generated = {f.split("/")[-1] for f in files if f.startswith("book/_generated/")}
-    assert generated == set(book.notebook_names())
+    assert generated == set(build.notebook_names(build.layout(REPO)))
     for f in files:
         if not f.startswith("book/_generated/"):
             assert (REPO / f"{f}.md").exists(), f
 
 
 def test_result_notebooks_end_with_paper_vs_reproduced():
-    for name in book.notebook_names():
+    for name in build.notebook_names(build.layout(REPO)):
         if not re.match(r"e\d", name):
             continue
         text = "".join("".join(c["source"]) for c in _cells(name))
@@ -218,13 +223,13 @@ def test_finish_hides_parameter_cells(tmp_path):
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb))
-    assert book._finish(path) == ["careful"]
+    assert build._finish(path) == ["careful"]
     assert "remove-cell" in json.loads(path.read_text())["cells"][0]["metadata"]["tags"]
 
 
 def test_dedupe_scripts_keeps_the_first_of_identical_tags():
     page = '<script>const A = 1</script><script src="w.js"></script><script>const A = 1</script><script src="w.js"></script>'
-    assert book.dedupe_scripts(page) == '<script>const A = 1</script><script src="w.js"></script>'
+    assert sphinx.dedupe_scripts(page) == '<script>const A = 1</script><script src="w.js"></script>'
 
 
 def test_vendored_widget_manager_is_configured_and_present():
@@ -238,7 +243,7 @@ def test_vendored_widget_manager_is_configured_and_present():
 
 
 def test_html_table_aligns_numbers_right_and_escapes():
-    t = book.html_table(("name", "value"), [("<a>", "**0.5**")], caption="c")
+    t = book_html.html_table(("name", "value"), [("<a>", "**0.5**")], caption="c")
     assert '<td class="l">&lt;a&gt;</td>' in t and '<td class="r"><b>0.5</b></td>' in t
 
 

@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from invtl import cifar
-from invtl.cifar import CIFAR10_CLASSES, augment, class_subset, crop_flip, load_cifar, stratified_split
+from invtl.t2d import cifar
+from invtl.t2d.cifar import CIFAR10_CLASSES, augment, class_subset, crop_flip, load_cifar, stratified_split
 
-REAL = Path("/work/shared/data/cifar10")
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"  # the project's local copy, if any
 pytestmark = pytest.mark.usefixtures("isolated_cifar")
 
 

@@ -6,16 +6,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from invtl.paths import MissingData
 import torch
 from PIL import Image
 
-from invtl import cifar, runner
-from invtl.cifar import CIFAR10_CLASSES
-from invtl.data import TRANSFORMS
-from invtl.experiments import cifar_tvo, ife, tvo
-from invtl.rng import Draws
+from invtl.t2d import cifar
+from invtl.engine import runner
+from invtl.t2d.cifar import CIFAR10_CLASSES
+from invtl.t2d.dataset import TRANSFORMS
+from invtl.experiments.cifar_tvo import grid as cifar_tvo
+from invtl.experiments.ife import grid as ife
+from invtl.experiments.tvo import grid as tvo
+from invtl.t2d.rng import Draws
 
-REAL = Path("/work/shared/data/cifar10")
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"  # the project's local copy, if any
 pytestmark = pytest.mark.usefixtures("isolated_cifar")
 
 
@@ -57,8 +62,7 @@ def test_cifar_tvo_task_instance(dataset, sizes):
     assert t["classes"]["subset"] == t["target"][: sizes[0]]
 
 
-def test_cifar_tvo_paper_grid_matches_the_protocol(monkeypatch):
-    monkeypatch.setattr(cifar_tvo, "available", lambda name: True)
+def test_cifar_tvo_paper_grid_matches_the_protocol():
     jobs = cifar_tvo.jobs("paper", [0])
     for dataset in cifar_tvo.DATASETS:
         own = [j for j in jobs if j.config["dataset"] == dataset]
@@ -85,15 +89,19 @@ def test_cifar_tvo_paper_grid_matches_the_protocol(monkeypatch):
     assert len({j.panel for j in jobs}) == 8 and "cifar10/class_relationship" in {j.panel for j in jobs}
 
 
-def test_cifar_tvo_leaves_out_datasets_without_data(tmp_path, monkeypatch):
+def test_cifar_tvo_grid_is_pure_and_jobs_without_data_are_not_run(tmp_path, monkeypatch):
     root = fake_cifar10(tmp_path / "data" / "cifar10")
     monkeypatch.setenv("INVTL_DATA_ROOT", str(root))  # a CIFAR-10 copy as the root itself
-    assert cifar_tvo.available("cifar10") and not cifar_tvo.available("cifar100")
-    with pytest.warns(UserWarning, match="no cifar100 data"):
-        jobs = cifar_tvo.jobs("smoke", [0])
-    assert {j.config["dataset"] for j in jobs} == {"cifar10"}
+    assert cifar.available("cifar10") and not cifar.available("cifar100")
+    with_data = [j.config for j in cifar_tvo.jobs("smoke", [0])]
+    monkeypatch.setenv("INVTL_DATA_ROOT", str(tmp_path / "nothing"))
+    assert [j.config for j in cifar_tvo.jobs("smoke", [0])] == with_data  # the grid does not look at the disk
+    assert {c["dataset"] for c in with_data} == {"cifar10", "cifar100"}
     monkeypatch.setenv("INVTL_DATA_ROOT", str(tmp_path / "data"))
-    assert cifar_tvo.available("cifar10") and not cifar_tvo.available("cifar100")
+    assert cifar.available("cifar10") and not cifar.available("cifar100")
+    job = next(j for j in cifar_tvo.jobs("smoke", [0]) if j.config["dataset"] == "cifar100")
+    with pytest.raises(MissingData, match="no cifar100 data"):
+        job.run(job.config, runner.Context(torch.device("cpu")))
 
 
 def test_cifar_splits_clamp_fractions_and_fixed_augmentation(tmp_path, monkeypatch):
@@ -258,11 +266,3 @@ def test_ife_job_end_to_end_on_a_fake(tmp_path, monkeypatch):
     assert result["sizes"] == {"C": {"train": 180, "val": 20, "test": 40}, "O": {"train": 40, "val": 10, "test": 10}}
     assert all(0.0 <= v["test_accuracy"] <= 1.0 for v in result["lp"].values())
 
-
-@pytest.mark.skipif(not (REAL / "train.zip").exists(), reason="no local CIFAR-10 copy")
-def test_smoke_grids_list_jobs_on_the_real_copy(monkeypatch):
-    monkeypatch.setenv("INVTL_DATA_ROOT", str(REAL))
-    with pytest.warns(UserWarning, match="cifar100"):
-        jobs = cifar_tvo.jobs("smoke", [0])
-    assert len(jobs) == 2 * (4 + 1 + 2 + 2) and {j.config["dataset"] for j in jobs} == {"cifar10"}
-    assert len(ife.jobs("smoke", [0])) == 8

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from invtl.data import CATEGORIES, GATED, TRANSFORMS, Transforms2D
-from invtl.transforms import Canvas, apply, draw
+from invtl.t2d.dataset import CATEGORIES, GATED, TRANSFORMS, Transforms2D
+from invtl.t2d.transforms import Canvas, apply, draw
 
 N = 256
 
@@ -144,7 +144,7 @@ def test_scale_then_translate_keeps_the_object_inside_the_canvas():
     alpha = torch.zeros(n, 4, 32, 32)
     alpha[:, 3, 5:27, 5:27] = 255
     canvas = Canvas(alpha, torch.tensor([5, 5, 22, 22]).expand(n, 4))
-    from invtl.rng import Draws
+    from invtl.t2d.rng import Draws
 
     idx = torch.arange(n)
     for legacy, cut in [(frozenset(), False), (frozenset({"legacy_scale_bb"}), True)]:

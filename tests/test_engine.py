@@ -5,14 +5,15 @@ import json
 import pytest
 import torch
 
-import invtl.experiments  # noqa: F401  (registers the experiments)
-from invtl import runner
+from invtl.engine import runner
 from invtl.cli import main
-from invtl.data import Transforms2D
-from invtl.experiments import tm
-from invtl.invariance import invariance, twin_features
-from invtl.models import create
-from invtl.train import TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy, pretrain
+from invtl.t2d.dataset import Transforms2D
+from invtl.experiments import experiment
+from invtl.experiments.tm import grid as tm
+from invtl.experiments.tm.spec import SPEC as TM_SPEC
+from invtl.engine.invariance import invariance, twin_features
+from invtl.engine.models import create
+from invtl.engine.train import TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy, pretrain
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,7 @@ def test_macro_accuracy_is_mean_per_class_recall():
     assert macro_accuracy(preds, labels) == pytest.approx((1.0 + 0.5) / 2)
 
 
-TINY = dict(tm.SETTINGS["tm"]["smoke"], num_transforms=2, n_train=96, n_val=32, n_test=64, lp_epochs=3)
+TINY = dict(TM_SPEC.settings("smoke"), num_transforms=2, n_train=96, n_val=32, n_test=64, lp_epochs=3)
 
 
 def tiny_config(k):
@@ -97,8 +98,7 @@ def test_task_instances_are_drawn_like_the_original():
 
 
 def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
-    monkeypatch.setitem(tm.SETTINGS["tm"], "smoke", TINY)
-    jobs = tm.jobs("smoke", [0])
+    jobs = [runner.Job(tiny_config(k), tm.run_job, "resnet18") for k in (1, 2)]
     calls = []
 
     def dies_on_second_job(config, ctx):
@@ -108,19 +108,18 @@ def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
         return tm.run_job(config, ctx)
 
     def use(run):
-        grid = lambda profile, seeds, legacy: [runner.Job(j.config, run, j.panel) for j in jobs]
-        monkeypatch.setitem(runner.EXPERIMENTS, "tm", runner.Experiment("tm", "", ("resnet18",), grid, lambda p: [0]))
+        grid = lambda profile, seeds, legacy, source: [runner.Job(j.config, run, j.panel) for j in jobs]
+        return runner.Experiment("tm", "", ("resnet18",), grid, lambda p: [0])
 
-    use(dies_on_second_job)
     with pytest.raises(KeyboardInterrupt):
-        runner.run("tm", "smoke", device="cpu", progress=False)
+        runner.run(use(dies_on_second_job), "smoke", device="cpu", progress=False)
     files = sorted((tmp_path / "results" / "smoke" / "tm").glob("*.json"))
     assert len(files) == 1
     kept = files[0].read_text()
 
-    use(tm.run_job)
-    counts = runner.run("tm", "smoke", device="cpu", progress=False)
-    assert counts == {"computed": 1, "skipped": 1}
+    exp = use(tm.run_job)
+    counts = runner.run(exp, "smoke", device="cpu", progress=False)
+    assert counts == {"computed": 1, "skipped": 1, "missing": 0}
     files = sorted((tmp_path / "results" / "smoke" / "tm").glob("*.json"))
     assert len(files) == 2 and kept in [f.read_text() for f in files]
 
@@ -128,13 +127,13 @@ def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
     victim = next(f for f in files if f.read_text() == kept)
     victim.write_text(kept[: len(kept) // 2])
     with pytest.warns(UserWarning, match=victim.name):
-        counts = runner.run("tm", "smoke", device="cpu", progress=False)
-    assert counts == {"computed": 1, "skipped": 1}
+        counts = runner.run(exp, "smoke", device="cpu", progress=False)
+    assert counts == {"computed": 1, "skipped": 1, "missing": 0}
     assert json.loads(victim.read_text())["result"]["transfer"]
 
 
 def test_shards_partition_the_grid():
-    exp = runner.experiment("tm")
+    exp = experiment("tm")
     whole = runner.select_jobs(exp, "paper", [0, 1], None, (1, 1))
     parts = [runner.select_jobs(exp, "paper", [0, 1], None, (k, 3)) for k in (1, 2, 3)]
     keys = lambda jobs: [json.dumps(j.config, sort_keys=True) for j in jobs]
@@ -165,8 +164,8 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
 
 def test_plan_splits_the_fast_grids_into_chunks_under_8_minutes():
     for name in ("tvo", "tm"):
-        p = runner.plan(name, "fast")
+        p = runner.plan(experiment(name), "fast")
         assert p["shards"] >= 1 and max(p["shard_minutes"]) < 8.0
         assert sum(p["shard_minutes"]) == pytest.approx(p["total_minutes"])
     with pytest.raises(ValueError, match="over the 0.01 minute chunk limit"):
-        runner.plan("tm", "fast", max_minutes=0.01)
+        runner.plan(experiment("tm"), "fast", max_minutes=0.01)

@@ -2,10 +2,8 @@
 
 import pytest
 
-from invtl.data import TRANSFORMS
-from invtl.experiments import tvo
-
-
+from invtl.t2d.dataset import TRANSFORMS
+from invtl.experiments.tvo import grid as tvo
 def test_tvo_task_instance():
     t = tvo.task(59832)
     same, disjoint = t["transforms"]["same"], t["transforms"]["disjoint"]
@@ -33,8 +31,7 @@ def test_tvo_paper_grid_matches_the_protocol():
 
 
 def test_it_data_types_and_grid():
-    from invtl.experiments import it
-
+    from invtl.experiments.it import grid as it
     kind, op = it.objects(58390, "op")
     _, os_ = it.objects(58390, "os")
     assert kind == "objects" and len(op) == len(os_) == 30 and not set(op) & set(os_)
@@ -55,15 +52,16 @@ def test_it_cifar_twins_availability_and_normalisation(tmp_path, monkeypatch):
 
     import torch
 
-    from invtl.experiments import it
-    from invtl.invariance import normalise_half
+    from invtl.engine.invariance import normalise_half
+    from invtl.experiments.it import grid as it
+    from invtl.t2d import cifar
 
     monkeypatch.setenv("INVTL_DATA_ROOT", str(tmp_path))
-    assert not it.cifar_available("cifar10") and not it.cifar_available("cifar100")
+    assert not cifar.available("cifar10", ("test",)) and not cifar.available("cifar100", ("test",))
     with zipfile.ZipFile(tmp_path / "test.zip", "w") as z:  # a 10-class zip in the root: CIFAR-10, not CIFAR-100
         for k in range(10):
             z.writestr(f"test/class{k}/0.png", b"")
-    assert it.cifar_available("cifar10") and not it.cifar_available("cifar100")
+    assert cifar.available("cifar10", ("test",)) and not cifar.available("cifar100", ("test",))
     with pytest.warns(UserWarning, match="cifar100 not measured"):
         assert it.cifar_test_images("cifar100", 8) is None
     images = torch.randint(0, 256, (10, 3, 32, 32), dtype=torch.uint8)

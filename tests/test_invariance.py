@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from invtl.invariance import METRICS, invariance, normalise_half, twin_features
+from invtl.engine.invariance import METRICS, invariance, normalise_half, twin_features
 
 
 def _features(n: int, d: int = 32, seed: int = 0) -> torch.Tensor:

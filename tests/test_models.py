@@ -1,4 +1,4 @@
-"""invtl.models: shapes, head/embed contract, exact parameter counts (protocol.md §1), ViT details."""
+"""invtl.engine.models: shapes, head/embed contract, exact parameter counts (protocol.md §1), ViT details."""
 
 import math
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from invtl.models import MODELS, create
+from invtl.engine.models import MODELS, create
 
 # name -> (representation dim, head dim, params C=10, params C=30); protocol.md §1 table
 SPEC = {

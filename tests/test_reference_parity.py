@@ -1,7 +1,7 @@
-"""Parity of the batched tensor transforms (`invtl.transforms`) with the PIL reference.
+"""Parity of the batched tensor transforms (`invtl.t2d.transforms`) with the PIL reference.
 
 For every transform the batched `draw` gives the parameters of N samples; the batched `apply` and
-`invtl.reference.apply` (one PIL image at a time) then run with the same parameters and their
+`invtl.t2d.reference.apply` (one PIL image at a time) then run with the same parameters and their
 outputs are compared. Objects are synthetic soft-edged RGBA shapes inside [5, 27)², like the
 preprocessed prototypes (fully transparent pixels have RGB 0).
 """
@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from invtl import reference
-from invtl.rng import Draws
-from invtl.transforms import TRANSFORMS, Canvas, apply, composite, draw
+from invtl.t2d import reference
+from invtl.t2d.rng import Draws
+from invtl.t2d.transforms import TRANSFORMS, Canvas, apply, composite, draw
 
 S = 32
 N = 32
@@ -158,7 +158,7 @@ def _colours() -> torch.Tensor:
 def test_hsv_matches_pil_on_all_hues() -> None:
     """The batched RGB -> HSV (`hue`'s first step) equals PIL's on every 7th of the 2^24 colours
     (Pillow's float32 / float64 mix; the full set was checked once)."""
-    from invtl.transforms import _rgb_to_hsv
+    from invtl.t2d.transforms import _rgb_to_hsv
 
     rgb = _colours()
     hsv = np.array(Image.fromarray(rgb.permute(1, 2, 0).numpy(), "RGB").convert("HSV"))

@@ -8,7 +8,7 @@ import torch
 from huggingface_hub.utils import LocalEntryNotFoundError
 from PIL import Image
 
-from invtl import sources
+from invtl.t2d import sources
 
 S = 32
 

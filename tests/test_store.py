@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 import os
 import warnings
 
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 import invtl
-from invtl import store
-from invtl.store import Store, checkpoint_dir, config_key, load_checkpoint, provenance, save_checkpoint
+from invtl.engine import store
+from invtl.engine.store import Store, checkpoint_dir, config_key, load_checkpoint, provenance, save_checkpoint
 
 CONFIG = {"arch": "resnet18", "seed": 3, "transforms": ["rotate", "hue"], "lr": 0.1}
 RESULT = {"acc": 0.75, "l2": 0.4}
@@ -48,7 +49,11 @@ def test_default_root_from_env(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_RESULTS", str(tmp_path))
     assert Store().root == tmp_path
     monkeypatch.delenv("INVTL_RESULTS")
-    assert Store().root == store.REPO / "results"
+    checkout = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(checkout / "invtl")
+    assert Store().root == checkout / "results"  # results/ of the checkout the command runs in
+    monkeypatch.chdir(tmp_path)
+    assert Store().root == tmp_path / "results"  # outside a checkout: ./results
 
 
 @pytest.mark.parametrize(

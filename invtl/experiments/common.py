@@ -11,10 +11,10 @@ import copy
 import torch
 import torch.nn as nn
 
-from invtl.data import DATA_LEGACY, Transforms2D
-from invtl.models import create
-from invtl.rng import derive
-from invtl.train import (Normalise, TrainConfig, embed, fine_tune, linear_probe, macro_accuracy, predict, pretrain,
+from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
+from invtl.engine.models import create
+from invtl.t2d.rng import derive
+from invtl.engine.train import (Normalise, TrainConfig, embed, fine_tune, linear_probe, macro_accuracy, predict, pretrain,
                          vit_pretrain_config)
 
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]

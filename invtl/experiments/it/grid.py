@@ -12,7 +12,7 @@ CIFAR-10 / CIFAR-100 test sets ("cifar10", "cifar100"): the first n_test test im
 applied to the whole image (`transforms2d.md` §5.3), twins = the same images in the same order under
 the seed's two transformation seeds (§7). CIFAR twins are normalised like the training data (0.5/0.5)
 by default, with CIFAR statistics under `legacy_cifar_eval_norm` (O2). A CIFAR dataset that is not
-under the data root (env INVTL_DATA_ROOT, see `invtl.cifar.load_cifar`) when a job runs is skipped with
+under the data root (env INVTL_DATA_ROOT, see `invtl.t2d.cifar.load_cifar`) when a job runs is skipped with
 a warning: the record then holds no scores for it (its `not_measured` list names it), and the analysis
 shows its column as not measured; rerun with `--force` once the data is there.
 One job = one model: its training (cached) and its invariance on every (data type, transform).
@@ -20,21 +20,19 @@ One job = one model: its training (cached) and its invariance on every (data typ
 
 from __future__ import annotations
 
-import os
 import warnings
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from invtl import cifar, costs, sources
-from invtl.data import DATA_LEGACY, TRANSFORMS, Transforms2D
-from invtl.experiments.common import check_seeds, new_model, pretrained
-from invtl.invariance import METRICS, invariance, normalise_half, twin_features
-from invtl.profiles import SETTINGS, settings
-from invtl.rng import derive
-from invtl.runner import Experiment, Job, register
+from invtl.t2d import cifar
+from invtl.engine import costs
+from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
+from invtl.experiments.common import LEGACY_OPTIONS, check_seeds, new_model, pretrained
+from invtl.engine.invariance import METRICS, invariance, normalise_half, twin_features
+from invtl.experiments.it.spec import SPEC
+from invtl.t2d.rng import derive
+from invtl.engine.runner import Experiment, Job
 
 # seed id -> (config_seed, sampling_seed, (transform seed of twin a, of twin b)); init_seed = config_seed + 394
 SEEDS = {0: (58390, 2940, (593, 94224)), 1: (9614, 2007, (320, 79)), 2: (393654, 350, (2608, 3)),
@@ -48,20 +46,6 @@ CHUNK = 2048  # CIFAR images augmented per call (keyed per index: chunking does 
 GROUPS = {"img": "op-img", "rand": "rp-rand"}  # model group -> the data type it is trained on
 NUM_CLASSES = 30
 
-_ALL = ["none", *TRANSFORMS]
-_PAPER = dict(archs=["resnet18", "densenet121", "vgg11", "vit"], seeds=list(range(10)), width=1.0, groups=list(GROUPS), models=_ALL,
-              eval_transforms=list(TRANSFORMS), data_types=list(DATA_TYPES), n_train=50_000, n_test=10_000,
-              pt_epochs=50, batch_size=512, eval_batch_size=2048)
-SETTINGS["it"] = {
-    "smoke": dict(_PAPER, archs=["resnet18"], seeds=[0], width=0.25, models=["none", "rotate"], eval_transforms=["rotate", "hue"],
-                  data_types=["op-img", "os-img", "rs-rand", "cifar10"], n_train=256, n_test=128, pt_epochs=2, batch_size=64,
-                  eval_batch_size=64),
-    "cpu": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], width=0.25, groups=["img"], models=["none", "rotate", "hue", "blur"],
-                eval_transforms=["rotate", "hue", "blur"], data_types=["op-img", "os-img", "rs-rand"],
-                n_train=1_000, n_test=512, pt_epochs=5, batch_size=128, eval_batch_size=256),
-    "fast": dict(_PAPER, archs=["resnet18"], seeds=[0, 1, 2], n_test=5_000, pt_epochs=12),
-    "paper": _PAPER,
-}
 
 
 def objects(config_seed: int, kind: str) -> tuple[str, list[int]]:
@@ -82,10 +66,10 @@ def dataset_args(config: dict, data_type: str) -> tuple[dict, list[int]]:
     return kwargs, objs
 
 
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
-    s = settings("it", profile)
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    s = SPEC.settings(profile)
     check_seeds("it", seeds, SEEDS)
-    source = sources.resolve("auto")
+    source = source or s["source"]
     shared = {k: v for k, v in s.items() if k not in ("archs", "seeds", "models", "groups")}
     out = []
     for arch in s["archs"]:
@@ -135,34 +119,13 @@ def run_job(config: dict, ctx) -> dict:
     return {"scores": scores, "not_measured": not_measured}
 
 
-def cifar_available(name: str) -> bool:
-    """Whether the test split of `name` is under the data root (file and folder names only, nothing is
-    decoded). An ImageFolder or zip directly in the root, not in `<root>/<name>`, counts only if it has
-    the dataset's number of classes, so a CIFAR-10 copy is not taken for CIFAR-100."""
-    root = Path(os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
-    found = cifar._find(name, "test", root)
-    if found is None:
-        return False
-    layout, path = found
-    if layout == "torchvision" or path.parent == root / name:
-        return True
-    try:
-        if layout == "zip":
-            with zipfile.ZipFile(path) as z:
-                classes = {p[1] for m in z.namelist() if len(p := m.split("/")) == 3 and p[1]}
-            return len(classes) == cifar.NUM_CLASSES[name]
-        return sum(1 for c in path.iterdir() if c.is_dir() and not c.name.startswith(".")) == cifar.NUM_CLASSES[name]
-    except (OSError, zipfile.BadZipFile):
-        return False
-
-
 def cifar_test_images(name: str, n: int) -> torch.Tensor | None:
     """The first n images of the CIFAR test set (uint8, CPU), or None with a warning when absent."""
-    if cifar_available(name):
+    if cifar.available(name, splits=("test",)):
         try:
             return cifar.load_cifar(name, "test")[0][:n]
         except (OSError, ValueError) as e:
-            reason = cifar._one_line(e)
+            reason = f"{type(e).__name__}: {e}"
     else:
         reason = "no test split under the data root (set INVTL_DATA_ROOT)"
     warnings.warn(f"it: {name} not measured, nothing recorded for it: {reason}", stacklevel=2)
@@ -203,7 +166,7 @@ def _dataset(config: dict, transform: str, objs: list[int], n: int, split: str, 
 
 
 def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
     arch, pairs = config["arch"], len(config["data_types"]) * len(config["eval_transforms"])
     seconds = costs.generate(config["n_train"] + 2 * pairs * config["n_test"]) + costs.features(arch, 2 * pairs * config["n_test"])
     if config["group"] != "untrained":
@@ -211,6 +174,7 @@ def cost(config: dict) -> float:
     return seconds
 
 
-register(Experiment("it", "E-5: transfer of invariance across objects, random data and backgrounds",
+EXPERIMENT = Experiment("it", "E-5: transfer of invariance across objects, random data and backgrounds",
                     panels=("resnet18", "densenet121", "vgg11", "vit"), jobs=jobs,
-                    default_seeds=lambda profile: settings("it", profile)["seeds"], cost=cost))
+                    default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
+                        legacy=LEGACY_OPTIONS)

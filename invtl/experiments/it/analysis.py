@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from invtl.data import TRANSFORMS
+from invtl.t2d.dataset import TRANSFORMS
 
 ROWS = ("Same", "Other", "None")
 ROW_KEYS = {"Same": "target", "Other": "other", "None": "base"}  # the original's model-type suffixes
@@ -284,3 +284,7 @@ def _label(d: str) -> str:
 
 def _seeds(s) -> str:
     return ", ".join(map(str, s))
+
+
+CHECKS = {"C7": check_c7}
+TESTS = {"C7": C7_TEST}

@@ -9,8 +9,8 @@ from typing import Sequence
 
 import torch
 
-from invtl.data import Transforms2D
-from invtl.reference import ReferenceDataset
+from invtl.t2d.dataset import Transforms2D
+from invtl.t2d.reference import ReferenceDataset
 
 DEFAULT_BENCH_TRANSFORMS = ("rotate", "hue", "blur")
 
@@ -110,9 +110,9 @@ def bench_train(
     sample rendered in PIL in DataLoader workers (min(cores, 12), as the original). Both train
     the same architecture with Adam for the same number of timed steps after one warm-up step.
     """
-    from invtl.models import create
-    from invtl.runner import resolve_device
-    from invtl.train import Normalise, TrainConfig, fit
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Normalise, TrainConfig, fit
 
     dev = resolve_device(device)
     cuda = dev.type == "cuda"

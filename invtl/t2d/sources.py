@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from invtl import paths
+
 SOURCES = ("auto", "si-score", "offline", "random")  # "random" also accepts "random:SEED"
 NUM_OBJECTS = 61
 NUM_BACKGROUNDS = 867
@@ -95,6 +97,10 @@ SI_SCORE_LICENCE = (
     "SI-Score base images (Djolonga et al. 2020, arXiv:2007.08558) via the Hugging Face dataset "
     f"{SI_SCORE_REPO}, Apache-2.0; attributions in its samples_attribution.md."
 )
+
+
+class HubUnreachable(paths.MissingData, ConnectionError):
+    """The SI-Score images are neither local nor downloadable."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,8 +206,7 @@ def _cache_path(name: str, size: int, legacy: bool) -> Path:
     elif name == "offline":
         key += [OFFLINE_OBJECTS, OFFLINE_PHOTOS, CROP_SCALES]
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
-    root = Path(os.environ.get("INVTL_CACHE", Path.home() / ".cache" / "invtl"))
-    return root / f"{name.replace(':', '-')}-{size}-{digest}.pt"
+    return paths.cache_root() / f"{name.replace(':', '-')}-{size}-{digest}.pt"
 
 
 def _stack(images: list[Image.Image]) -> torch.Tensor:
@@ -235,7 +240,7 @@ def _si_score_root() -> Path:
         return Path(huggingface_hub.snapshot_download(**kwargs))
     except Exception as e:
         cause = (str(e).strip().splitlines() or [""])[0]
-        raise ConnectionError(
+        raise HubUnreachable(
             f"could not reach the Hugging Face Hub for {SI_SCORE_REPO}@{_revision()} "
             f"({type(e).__name__}: {cause}); use source='offline' or set INVTL_SI_SCORE_DIR "
             f"to a local copy of the dataset.") from e

@@ -8,7 +8,7 @@ on the same background, transformed differently (the invariance measure's pairs)
 
 `ds.batch(indices, device=...)` renders many samples in one batched pass on any device;
 `ds[i]` renders one. Quirks of the original code that `invtl` fixes by default, with the option
-that restores each, are listed in `transforms2d.md` §9 and in `invtl.transforms`.
+that restores each, are listed in `transforms2d.md` §9 and in `invtl.t2d.transforms`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Iterable, Sequence
 
 import torch
 
-from invtl import sources
-from invtl.rng import Draws, derive
-from invtl.transforms import CATEGORIES, ERASE_SIZE, GATED, LEGACY, TRANSFORMS, Canvas, apply, composite, draw
+from invtl.t2d import sources
+from invtl.t2d.rng import Draws, derive
+from invtl.t2d.transforms import CATEGORIES, ERASE_SIZE, GATED, LEGACY, TRANSFORMS, Canvas, apply, composite, draw
 
 __all__ = ["TRANSFORMS", "CATEGORIES", "GATED", "Transforms2D", "SPLITS", "BACKGROUNDS", "DATA_LEGACY"]
 

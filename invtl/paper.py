@@ -36,11 +36,6 @@ PROVENANCE_TAGS = {
     "hidden": "not readable at all",
 }
 
-ACCURACY_NOTE = (
-    "The paper's accuracies are the original pipeline's \"test\" numbers: macro accuracy pooled over "
-    "train + val + test (bug B1), with the original behaviours B2, B3, B5, B6, O1 and Q1–Q6. Means over "
-    "10 seeds unless noted; invariance is the ℓ2-distance ratio (lower = more invariant)."
-)
 
 
 @dataclass(frozen=True)

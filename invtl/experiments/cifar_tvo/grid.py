@@ -3,7 +3,7 @@
 Per seed the transformation sets are drawn exactly as in E-1 (`tvo`), then the classes are split
 at random into a target half and a disjoint half: `cands = rng.choice(arange(2N), 2N,
 replace=False)`, target = cands[:N], disjoint = cands[N:] (N = 5 for CIFAR-10, 50 for CIFAR-100;
-`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.cifar.augment`)
+`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.t2d.cifar.augment`)
 for training *and* test data. Every point of the four panels is pretrained with the same and with
 the disjoint transformations, then transferred to the target classes under the same transforms:
 
@@ -31,53 +31,32 @@ Pretrained models are cached under the effective per-class counts, so a count at
 split holds (CIFAR-10's 4 500, CIFAR-100's 500) shares the checkpoint of the full-data model.
 Each job is one (dataset, seed, panel, value, transformation set); its panel is named
 "<dataset>/<panel>", e.g. "cifar10/class_relationship". Datasets whose files are not found under
-the data root (env INVTL_DATA_ROOT, see `invtl.cifar.load_cifar`) are left out of the grid with a
+the data root (env INVTL_DATA_ROOT, see `invtl.t2d.cifar.load_cifar`) are left out of the grid with a
 warning: nothing is recorded for them.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from invtl import cifar, costs
-from invtl.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
-from invtl.experiments.common import SPLITS, Splits, check_seeds, evaluate, pretrained, probe, probe_then_fine_tune
-from invtl.experiments.tvo import CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS, draw_transform_sets
-from invtl.profiles import SETTINGS, settings
-from invtl.rng import derive
-from invtl.runner import Experiment, Job, register
-from invtl.train import Normalise
+from invtl.t2d import cifar
+from invtl.engine import costs
+from invtl.t2d.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
+from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Splits, check_seeds, evaluate, pretrained, probe, probe_then_fine_tune
+from invtl.experiments.tvo.grid import CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS, draw_transform_sets
+from invtl.experiments.cifar_tvo.spec import SPEC
+from invtl.t2d.rng import derive
+from invtl.engine.runner import Experiment, Job
+from invtl.engine.train import Normalise
 
 DATASETS = ("cifar10", "cifar100")
 NUM_TARGET = {"cifar10": 5, "cifar100": 50}
 PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
 CHUNK = 8192  # images augmented per batch
 
-_PAPER = dict(
-    datasets=list(DATASETS), seeds=list(range(10)), width=1.0, max_per_class=None,
-    archs=["resnet18", "resnet50", "densenet121", "vgg11", "vit"],
-    pt_samples={"cifar10": [10, 50, 200, 1_000, 4_500], "cifar100": [10, 50, 100, 250, 500]},
-    ft_samples=[0.01, 0.05, 0.1, 0.5, 1.0], ft_sizes=[0.01, 0.1], pt_epochs=50, lp_epochs=200, ft_epochs=50, batch_size=512,
-)
-SETTINGS["cifar_tvo"] = {
-    # at most 16 / 4 / 8 images per class and split (CIFAR-10: 160 / 40 / 80), one architecture
-    "smoke": dict(_PAPER, seeds=[0], width=0.25, max_per_class={"cifar10": [16, 4, 8], "cifar100": [4, 1, 2]},
-                  archs=["resnet18"], pt_samples={"cifar10": [4, 16], "cifar100": [2, 4]}, ft_samples=[0.25, 1.0],
-                  ft_sizes=[0.25], pt_epochs=1, lp_epochs=3, ft_epochs=1, batch_size=64),
-    # CIFAR-10 only: 400 / 50 / 200 images per class, ResNet-18 and VGG-11, 3 seeds
-    "cpu": dict(_PAPER, datasets=["cifar10"], seeds=[0, 1, 2], width=0.25,
-                max_per_class={"cifar10": [400, 50, 200], "cifar100": [40, 5, 20]}, archs=["resnet18", "vgg11"],
-                pt_samples={"cifar10": [10, 50, 400], "cifar100": [5, 10, 40]}, ft_samples=[0.05, 0.25, 1.0],
-                ft_sizes=[0.05, 0.25], pt_epochs=6, lp_epochs=30, ft_epochs=10, batch_size=128),
-    "fast": dict(_PAPER, seeds=[0, 1, 2], pt_epochs=12, lp_epochs=50, ft_epochs=30),
-    "paper": _PAPER,
-}
 
 
 def task(config_seed: int, num_target: int) -> dict:
@@ -93,47 +72,18 @@ def task(config_seed: int, num_target: int) -> dict:
     }
 
 
-def available(name: str) -> bool:
-    """Whether `load_cifar(name, ...)` finds both splits of `name` under the data root (looks at
-    file and folder names only, decodes nothing). An ImageFolder or zip directly in the root
-    (not in `<root>/<name>`) counts only if it has that dataset's number of classes, so a
-    CIFAR-10 copy is not taken for CIFAR-100."""
-    root = Path(os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
-    for split in ("train", "test"):
-        found = cifar._find(name, split, root)
-        if found is None:
-            return False
-        layout, path = found
-        if layout != "torchvision" and path.parent != root / name and _num_classes(layout, path) != cifar.NUM_CLASSES[name]:
-            return False
-    return True
-
-
-def _num_classes(layout: str, path: Path) -> int:
-    try:
-        if layout == "zip":
-            with zipfile.ZipFile(path) as z:
-                return len({p[1] for m in z.namelist() if len(p := m.split("/")) == 3 and p[1]})
-        return sum(1 for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
-    except (OSError, zipfile.BadZipFile):
-        return 0
-
 
 def _points(s: dict, dataset: str) -> list[tuple[str, object]]:
     return ([("class_relationship", r) for r in CLASS_RELATIONSHIPS] + [("architecture", a) for a in s["archs"]]
             + [("pt_samples", n) for n in s["pt_samples"][dataset]] + [("ft_samples", f) for f in s["ft_samples"]])
 
 
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
-    s = settings("cifar_tvo", profile)
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    s = SPEC.settings(profile)
     check_seeds("cifar_tvo", seeds, SEEDS)
     shared = {k: s[k] for k in ("width", "ft_sizes", "pt_epochs", "lp_epochs", "ft_epochs", "batch_size")}
     out = []
     for dataset in s["datasets"]:
-        if not available(dataset):
-            warnings.warn(f"cifar_tvo: no {dataset} data under the data root (set INVTL_DATA_ROOT); its jobs are "
-                          "left out and nothing is recorded for them", stacklevel=2)
-            continue
         cap = s["max_per_class"][dataset] if s["max_per_class"] else None
         for seed in seeds:
             config_seed, sampling_seed = SEEDS[seed]
@@ -219,6 +169,7 @@ def normaliser(config: dict, device: torch.device) -> Normalise:
 
 
 def run_job(config: dict, ctx) -> dict:
+    cifar.require(config["dataset"])
     t = task(config["config_seed"], config["num_target"])
     arch, relation, per_class = pretraining_setup(config)
     pt_transforms, pt_classes = t["transforms"][config["transform_set"]], t["classes"][relation]
@@ -261,7 +212,7 @@ def split_sizes(config: dict) -> tuple[int, int, int]:
 
 
 def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
     arch, relation, per_class = pretraining_setup(config)
     train, val, test = split_sizes(config)
     n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
@@ -282,7 +233,8 @@ def cost(config: dict) -> float:
     return seconds
 
 
-register(Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
+EXPERIMENT = Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
                     "(transformations as augmentation)",
                     panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
-                    default_seeds=lambda profile: settings("cifar_tvo", profile)["seeds"], cost=cost))
+                    default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
+                        legacy=LEGACY_OPTIONS)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtl import costs, sources
-from invtl.data import TRANSFORMS
-from invtl.experiments.common import check_seeds, evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
-from invtl.profiles import SETTINGS, settings
-from invtl.runner import Experiment, Job, register
+from invtl.engine import costs
+from invtl.t2d.dataset import TRANSFORMS
+from invtl.experiments.common import LEGACY_OPTIONS, check_seeds, evaluate, pretrained, probe, probe_then_fine_tune, t2d_splits, with_train_subset
+from invtl.experiments.tvo.spec import SPEC
+from invtl.engine.runner import Experiment, Job
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 583 (transforms_vs_other/config.py)
 SEEDS = {0: (59832, 2032), 1: (113, 50202), 2: (5902, 93), 3: (5483, 421), 4: (78, 70887),
@@ -35,21 +35,6 @@ CLASS_RELATIONSHIPS = ("subset", "disjoint", "same", "superset")
 TRANSFORM_SETS = ("same", "disjoint")
 CATEGORY_ORDER = ("geometric", "photometric", "corruption")
 
-_PAPER = dict(
-    seeds=list(range(10)), width=1.0, num_target=30, n_pt=50_000, n_lp=50_000, n_val=10_000, n_test=10_000,
-    archs=["resnet18", "resnet50", "densenet121", "vgg11", "vit"], pt_samples=[1_000, 10_000, 50_000, 100_000, 500_000],
-    ft_samples=[50, 200, 500, 2_000, 5_000], ft_sizes=[200, 2_000], pt_epochs=50, lp_epochs=200, ft_epochs=50, batch_size=512,
-)
-SETTINGS["tvo"] = {
-    "smoke": dict(_PAPER, seeds=[0], width=0.25, num_target=6, n_pt=256, n_lp=256, n_val=64, n_test=128,
-                  archs=["resnet18", "vgg11"], pt_samples=[64, 256], ft_samples=[16, 64], ft_sizes=[32],
-                  pt_epochs=2, lp_epochs=5, ft_epochs=2, batch_size=64),
-    "cpu": dict(_PAPER, seeds=[0, 1, 2], width=0.25, num_target=10, n_pt=1_000, n_lp=1_000, n_val=200, n_test=1_000,
-                archs=["resnet18", "vgg11"], pt_samples=[200, 1_000, 4_000], ft_samples=[20, 100, 500], ft_sizes=[100],
-                pt_epochs=6, lp_epochs=30, ft_epochs=10, batch_size=128),
-    "fast": dict(_PAPER, seeds=[0, 1, 2], pt_epochs=12, lp_epochs=50, ft_epochs=30),
-    "paper": _PAPER,
-}
 
 
 def draw_transform_sets(rng: np.random.Generator) -> dict[str, list[str]]:
@@ -81,10 +66,10 @@ def _points(s: dict) -> list[tuple[str, object]]:
             + [("pt_samples", n) for n in s["pt_samples"]] + [("ft_samples", n) for n in s["ft_samples"]])
 
 
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
-    s = settings("tvo", profile)
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    s = SPEC.settings(profile)
     check_seeds("tvo", seeds, SEEDS)
-    source = sources.resolve("auto")
+    source = source or s["source"]
     shared = {k: s[k] for k in ("width", "num_target", "n_pt", "n_lp", "n_val", "n_test", "ft_sizes", "pt_epochs",
                                 "lp_epochs", "ft_epochs", "batch_size")}
     out = []
@@ -134,7 +119,7 @@ def run_job(config: dict, ctx) -> dict:
 
 
 def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
     arch, _, n_pt = pretraining_setup(config)
     evals = config["n_val"] + config["n_test"]
     n_lp = config["value"] if config["panel"] == "ft_samples" else config["n_lp"]
@@ -148,5 +133,6 @@ def cost(config: dict) -> float:
     return seconds
 
 
-register(Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
-                    panels=PANELS, jobs=jobs, default_seeds=lambda profile: settings("tvo", profile)["seeds"], cost=cost))
+EXPERIMENT = Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
+                    panels=PANELS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
+                        legacy=LEGACY_OPTIONS)

@@ -6,7 +6,7 @@ halves: `draw(name, rng, canvas)` draws its per-sample parameters from keyed ran
 `apply(name, canvas, params)` applies them to the whole batch in one pass (no Python loop over
 samples), on whatever device the canvas lives. Results are re-quantised to integer levels after
 every step, as the original's PIL pipeline did, following Pillow's integer and mixed-precision
-arithmetic where it has any, so `invtl.reference` (the PIL implementation) agrees bit for bit on
+arithmetic where it has any, so `invtl.t2d.reference` (the PIL implementation) agrees bit for bit on
 every transform except blur (one level, on rare x.5 ties of the summation order).
 
 Parameter ranges, probabilities and alpha behaviour follow `transforms2d.md` §5. Choices where the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from invtl.rng import Draws
+from invtl.t2d.rng import Draws
 
 CATEGORIES = ("geometric", "photometric", "corruption")
 

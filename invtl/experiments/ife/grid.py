@@ -46,16 +46,17 @@ import warnings
 import numpy as np
 import torch
 
-from invtl import costs, sources
-from invtl.cifar import class_subset, crop_flip, load_cifar, stratified_split
-from invtl.data import Transforms2D
-from invtl.experiments.common import SPLITS, accuracies, check_seeds, pretrained
-from invtl.invariance import invariance, twin_features
-from invtl.profiles import SETTINGS, settings
-from invtl.rng import Draws, derive
-from invtl.runner import Experiment, Job, register
-from invtl.train import TrainConfig, embed, linear_probe
-from invtl.transforms import Canvas, apply, composite, draw
+from invtl.engine import costs
+from invtl.t2d import sources
+from invtl.t2d.cifar import class_subset, crop_flip, load_cifar, stratified_split
+from invtl.t2d.dataset import Transforms2D
+from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, accuracies, check_seeds, pretrained
+from invtl.engine.invariance import invariance, twin_features
+from invtl.experiments.ife.spec import SPEC
+from invtl.t2d.rng import Draws, derive
+from invtl.engine.runner import Experiment, Job
+from invtl.engine.train import TrainConfig, embed, linear_probe
+from invtl.t2d.transforms import Canvas, apply, composite, draw
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 493 (irrelevant_feature_extraction)
 SEEDS = {0: (111, 694), 1: (222, 8320), 2: (9600, 2817), 3: (7894, 303), 4: (7754, 5486), 5: (3058, 9525),
@@ -74,21 +75,6 @@ FIXED_AT = (16, -3)  # top-left corner of the shrunk canvas: the object covers a
 TRANSLATE_BB = (21, 2, 12, 12)  # nominal box of the translate variant: shift (pos - 21, pos - 2), pos in 0..19
 CHUNK = 8192
 
-_PAPER = dict(
-    variants=list(VARIANTS), seeds=list(range(10)), arch="resnet18", width=1.0, cifar_per_class=None,
-    n_objects=[50_000, 10_000, 10_000], pt_epochs=200, lp_epochs=100, batch_size=512, eval_batch_size=512,
-)
-SETTINGS["ife"] = {
-    # 20 / 4 / 10 CIFAR images per class (200 / 40 / 100), objects-only 200 / 40 / 100
-    "smoke": dict(_PAPER, variants=["fixed", "translate"], seeds=[0], width=0.25, cifar_per_class=[20, 4, 10],
-                  n_objects=[200, 40, 100], pt_epochs=2, lp_epochs=10, batch_size=64, eval_batch_size=64),
-    # CPU evidence: fixed variant, 1 seed, 200 / 20 / 100 CIFAR images per class (2 000 / 200 / 1 000),
-    # objects-only 2 000 / 200 / 1 000, ResNet-18 at width 1/4, 10 pretraining epochs, 50 probe epochs
-    "cpu": dict(_PAPER, variants=["fixed"], seeds=[0], width=0.25, cifar_per_class=[200, 20, 100],
-                n_objects=[2_000, 200, 1_000], pt_epochs=10, lp_epochs=50, batch_size=128, eval_batch_size=512),
-    "fast": dict(_PAPER, seeds=[0, 1, 2], pt_epochs=50, lp_epochs=50),
-    "paper": _PAPER,
-}
 
 
 def task(config_seed: int) -> list[int]:
@@ -96,10 +82,10 @@ def task(config_seed: int) -> list[int]:
     return [int(o) for o in np.random.default_rng(config_seed).choice(61, NUM_CLASSES, replace=False)]
 
 
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
-    s = settings("ife", profile)
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    s = SPEC.settings(profile)
     check_seeds("ife", seeds, SEEDS)
-    source = sources.resolve("auto")
+    source = source or s["source"]
     shared = {k: s[k] for k in ("arch", "width", "cifar_per_class", "n_objects", "pt_epochs", "lp_epochs", "batch_size",
                                 "eval_batch_size")}
     out = []
@@ -284,7 +270,7 @@ def _sizes(config: dict) -> tuple[list[int], list[int]]:
 
 
 def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
     arch = config["arch"]
     cifar, objects = _sizes(config)
     n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar[0]
@@ -295,5 +281,6 @@ def cost(config: dict) -> float:
     return seconds
 
 
-register(Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
-                    panels=VARIANTS, jobs=jobs, default_seeds=lambda profile: settings("ife", profile)["seeds"], cost=cost))
+EXPERIMENT = Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
+                    panels=VARIANTS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
+                        legacy=LEGACY_OPTIONS)

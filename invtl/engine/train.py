@@ -132,12 +132,6 @@ def macro_accuracy(logits_or_preds: torch.Tensor, labels: torch.Tensor, num_clas
     return (hits[present] / total[present]).mean().item()
 
 
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, transform=None) -> float:
-    """Macro accuracy of `model` (eval mode) on uint8 images."""
-    model.eval()
-    return macro_accuracy(predict(model, images, transform=transform or Normalise().to(images.device)), labels)
-
-
 def pretrain(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig, seed: int,
              progress: bool = False, transform: Normalise | None = None) -> nn.Module:
     """Supervised pretraining from scratch on uint8 images (all layers, BatchNorm in train mode);

@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 
 import invtl
+from invtl import paths
 
-REPO = Path(__file__).resolve().parents[1]
 _RECORD_KEYS = ("config", "result", "provenance")
 
 
@@ -52,15 +52,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _default_root() -> Path:
-    return Path(os.environ.get("INVTL_RESULTS", REPO / "results"))
-
-
 @dataclass
 class Store:
     """JSON results keyed by (profile, experiment, config hash)."""
 
-    root: Path = field(default_factory=_default_root)
+    root: Path = field(default_factory=paths.results_root)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -113,7 +109,7 @@ def _read(path: Path, expected_config: dict | None = None) -> dict | None:
 
 def _git_commit() -> str:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True, timeout=30).stdout
+        return subprocess.run(["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, check=True, timeout=30).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()
@@ -145,8 +141,8 @@ def provenance(seeds: dict | list | int, wall_time_s: float, device: str) -> dic
 
 
 def checkpoint_dir() -> Path:
-    """$INVTL_CACHE/checkpoints (default ~/.cache/invtl/checkpoints), outside git."""
-    return Path(os.environ.get("INVTL_CACHE", Path.home() / ".cache" / "invtl")) / "checkpoints"
+    """<cache>/checkpoints (see `invtl.paths`), outside git."""
+    return paths.cache_root() / "checkpoints"
 
 
 def save_checkpoint(path: Path, state_dict: dict) -> None:

@@ -20,8 +20,9 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from invtl import store as store_mod
-from invtl.profiles import PROFILES
+from invtl.engine import store as store_mod
+from invtl.paths import MissingData
+from invtl.profiles import check_profile
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,10 @@ class Experiment:
     name: str
     description: str
     panels: tuple[str, ...]
-    jobs: Callable[[str, list[int], tuple[str, ...]], list[Job]]
+    jobs: Callable[..., list[Job]]  # (profile, seeds, legacy, source) -> the grid's jobs, a pure function
     default_seeds: Callable[[str], list[int]]
     cost: Callable[[dict], float] = lambda config: 0.0  # estimated GPU seconds of a job (for `plan`)
-
-
-EXPERIMENTS: dict[str, Experiment] = {}
-
-
-def register(experiment: Experiment) -> Experiment:
-    EXPERIMENTS[experiment.name] = experiment
-    return experiment
+    legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
 
 
 @dataclass
@@ -91,32 +85,23 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def experiment(name: str) -> Experiment:
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; valid: {', '.join(EXPERIMENTS) or '(none registered)'}")
-    return EXPERIMENTS[name]
-
-
 def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: str | None, shard: tuple[int, int],
-                legacy: tuple[str, ...] = ()) -> list[Job]:
+                legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
     """The jobs of one shard of an experiment's grid, in a stable order."""
-    from invtl.experiments.common import LEGACY_OPTIONS
-
     for flag in legacy:
-        if flag not in LEGACY_OPTIONS:
-            raise ValueError(f"unknown legacy option {flag!r}; valid: {', '.join(LEGACY_OPTIONS)}")
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+        if flag not in exp.legacy:
+            raise ValueError(f"unknown legacy option {flag!r}; valid: {', '.join(exp.legacy)}")
+    check_profile(profile)
     if only is not None and only not in exp.panels:
         raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join(exp.panels)}")
-    jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile), tuple(legacy))
+    jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile), tuple(legacy), source)
     jobs = [j for j in jobs if only is None or j.panel == only]
     k, n = shard
     return jobs[k - 1 :: n]
 
 
 def run(
-    name: str,
+    exp: Experiment,
     profile: str,
     seeds: list[int] | None = None,
     only: str | None = None,
@@ -126,38 +111,47 @@ def run(
     force: bool = False,
     progress: bool = True,
     legacy: tuple[str, ...] = (),
+    source: str | None = None,
 ) -> dict[str, int]:
     """Compute every missing result of a grid (or one shard of it); returns counts of done/skipped."""
-    exp = experiment(name)
-    jobs = select_jobs(exp, profile, seeds, only, shard, legacy)
+    name = exp.name
+    jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
     ctx = Context(resolve_device(device), progress=progress)
     store = store_mod.Store(results) if results else store_mod.Store()
-    counts = {"computed": 0, "skipped": 0}
+    counts = {"computed": 0, "skipped": 0, "missing": 0}
     todo = []
     for job in jobs:
         if not force and store.load(profile, name, job.config) is not None:
             counts["skipped"] += 1
         else:
             todo.append(job)
+    reasons: dict[str, int] = {}
     for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
         start = time.perf_counter()
-        result = job.run(job.config, ctx)
+        try:
+            result = job.run(job.config, ctx)
+        except MissingData as e:  # reported by name below; nothing is recorded for the job
+            counts["missing"] += 1
+            reasons[str(e)] = reasons.get(str(e), 0) + 1
+            continue
         prov = store_mod.provenance(seeds=[job.config.get("seed")], wall_time_s=time.perf_counter() - start, device=str(ctx.device))
         store.save(profile, name, job.config, result, prov)
         counts["computed"] += 1
+    for reason, n in reasons.items():
+        warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
     if not jobs:
         warnings.warn(f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2)
     return counts
 
 
-def plan(name: str, profile: str, seeds: list[int] | None = None, only: str | None = None, max_minutes: float = 8.0,
+def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: str | None = None, max_minutes: float = 8.0,
          legacy: tuple[str, ...] = ()) -> dict:
     """The fewest interleaved shards whose estimated GPU time each stays under `max_minutes`.
 
     Estimates assume every job trains its own pretrained model (shards on separate machines
-    share no checkpoints) and come from `invtl.costs` (planning numbers, not measurements).
+    share no checkpoints) and come from `invtl.engine.costs` (planning numbers, not measurements).
     """
-    exp = experiment(name)
+    name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
     costs = [exp.cost(job.config) for job in jobs]
     if max(costs, default=0.0) > 60 * max_minutes:

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 from PIL import Image, ImageDraw
 
-from invtl.data import Transforms2D
+from invtl.t2d.dataset import Transforms2D
 
 
 def grid(rows: Sequence[tuple[str, torch.Tensor]], zoom: int = 3, pad: int = 2, label_width: int = 90) -> Image.Image:
@@ -41,3 +41,46 @@ def preview(
         ds = Transforms2D(ts, objects, per_row, seed, **dataset_kwargs)
         rows.append((", ".join(ts) or "none", ds.batch(range(per_row))[0]))
     return grid(rows)
+
+
+def parameter_captions(params: list[dict], names: Sequence[str]) -> list[list[str]]:
+    """Per-sample short captions from `Transforms2D.render` parameters (one dict of tensors per transform)."""
+    n = None
+    for p in params:
+        for v in p.values():
+            n = len(v)
+            break
+    out = []
+    for i in range(n or 0):
+        parts = []
+        for name, p in zip(names, params):
+            parts.append(_short_param(name, {k: v[i] for k, v in p.items() if k not in ("noise", "displacement")}))
+        out.append(" ".join(x for x in parts if x))
+    return out
+
+
+def _short_param(name: str, p: dict) -> str:
+    def f(x) -> float:
+        return float(x.item() if hasattr(x, "item") else x)
+
+    if "apply" in p and not bool(f(p["apply"])):
+        return "off"
+    if name == "scale":
+        return f"f={f(p['f']):.2f}"
+    if name == "translate":
+        return f"({int(f(p['px']))},{int(f(p['py']))})"
+    if name == "rotate":
+        return f"{f(p['angle']):.0f}°"
+    if name == "shear":
+        return f"{f(p['sx']):.0f}°,{f(p['sy']):.0f}°"
+    if name == "hue":
+        return f"h={f(p['h']):+.2f}"
+    if name == "brightness":
+        return f"b={f(p['b']):.2f}"
+    if name == "contrast":
+        return f"c={f(p['c']):.2f}"
+    if name == "blur":
+        return f"σ={f(p['sigma']):.2f}"
+    if name == "erasing":
+        return f"at {int(f(p['x']))},{int(f(p['y']))}"
+    return "on"

@@ -2,7 +2,7 @@
 
 Each transform is applied to one RGBA PIL image with the PIL / torchvision v1 functional ops the
 authors' original code used (spec ``transforms2d.md`` §5). This module is (a) the oracle the batched
-tensor implementation (:mod:`invtl.transforms`) is tested against with identical parameters, and
+tensor implementation (:mod:`invtl.t2d.transforms`) is tested against with identical parameters, and
 (b) the original-like per-sample baseline of the data benchmark (:class:`ReferenceDataset`).
 
 Deliberate deviation from the original: the RGB-only wrapper (hue, brightness, grayscale,

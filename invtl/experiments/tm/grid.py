@@ -10,27 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from invtl import costs, sources
-from invtl.data import TRANSFORMS
-from invtl.experiments.common import check_seeds, evaluate, pretrained, probe, t2d_splits
-from invtl.profiles import SETTINGS, settings
-from invtl.runner import Experiment, Job, register
+from invtl.engine import costs
+from invtl.t2d.dataset import TRANSFORMS
+from invtl.experiments.common import LEGACY_OPTIONS, check_seeds, evaluate, pretrained, probe, t2d_splits
+from invtl.experiments.tm.spec import SPEC
+from invtl.engine.runner import Experiment, Job
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 53
 SEEDS = {0: (9825, 507031), 1: (174, 348779), 2: (148, 7367), 3: (1219, 901), 4: (696, 3787),
          5: (673, 6150), 6: (469, 4611), 7: (6995, 1756), 8: (4360, 264), 9: (1750, 4345)}
 NUM_OBJECTS = 30
 
-SETTINGS["tm"] = {
-    "smoke": dict(archs=["resnet18"], seeds=[0], width=0.25, num_transforms=3, n_train=256, n_val=64, n_test=128,
-                  pt_epochs=2, lp_epochs=10, batch_size=64),
-    "cpu": dict(archs=["resnet18"], seeds=[0, 1, 2], width=0.25, num_transforms=4, n_train=1_000, n_val=200, n_test=1_000,
-                pt_epochs=6, lp_epochs=30, batch_size=128),
-    "fast": dict(archs=["resnet18"], seeds=[0, 1, 2], width=1.0, num_transforms=8, n_train=50_000, n_val=10_000,
-                 n_test=10_000, pt_epochs=20, lp_epochs=30, batch_size=256),
-    "paper": dict(archs=["resnet18", "vgg11", "densenet121", "vit"], seeds=list(range(10)), width=1.0, num_transforms=8,
-                  n_train=50_000, n_val=10_000, n_test=10_000, pt_epochs=100, lp_epochs=200, batch_size=256),
-}
 
 
 def task(config_seed: int) -> tuple[list[str], list[int]]:
@@ -41,10 +31,10 @@ def task(config_seed: int) -> tuple[list[str], list[int]]:
     return [str(t) for t in drawn], [int(o) for o in objects]
 
 
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = ()) -> list[Job]:
-    s = settings("tm", profile)
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    s = SPEC.settings(profile)
     check_seeds("tm", seeds, SEEDS)
-    source = sources.resolve("auto")
+    source = source or s["source"]
     out = []
     for arch in s["archs"]:
         for seed in seeds:
@@ -74,12 +64,13 @@ def run_job(config: dict, ctx) -> dict:
 
 
 def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.costs`)."""
+    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
     arch, n, K = config["arch"], config["n_train"] + config["n_val"] + config["n_test"], config["num_transforms"]
     seconds = costs.generate(K * n) + costs.train(arch, config["n_train"], config["pt_epochs"], config["width"])
     seconds += costs.features(arch, n) * (K + 1)
     return seconds + K * costs.probe_steps(config["n_train"], config["lp_epochs"], config["batch_size"])
 
 
-register(Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
-                    jobs=jobs, default_seeds=lambda profile: settings("tm", profile)["seeds"], cost=cost))
+EXPERIMENT = Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
+                    jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
+                        legacy=LEGACY_OPTIONS)

@@ -22,10 +22,12 @@ The checks return (ours, verdict) like `invtl.claims.check_c8`; their precise te
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from invtl import paper
+from invtl.stats import ci95
 
 PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
 DIFF_PANELS = ("class_relationship", "architecture", "pt_samples")
@@ -71,13 +73,6 @@ def tidy(records: list[dict]) -> list[dict]:
 
 def _acc(d: dict) -> dict:
     return {"test_accuracy": float(d["test_accuracy"]), "pooled_accuracy": float(d.get("pooled_accuracy", np.nan))}
-
-
-def frame(records: list[dict]):
-    """`tidy` as a pandas DataFrame (for display)."""
-    import pandas as pd
-
-    return pd.DataFrame(tidy(records))
 
 
 def ft_sizes(records: list[dict]) -> list[int]:
@@ -154,17 +149,6 @@ def panel_data(records: list[dict], panel: str, stage: str = "lp", ft_n: int | N
     return PanelData(panel, stage, ft_n, metric, values, seeds, [s for s in all_seeds if s not in seeds], acc)
 
 
-def ci95(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Half-width of the 95 % t-interval of the mean along `axis` (NaN for fewer than 2 values)."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    if n < 2:
-        return np.full(np.delete(values.shape, axis), np.nan)
-    return stats.t.ppf(0.975, n - 1) * values.std(axis=axis, ddof=1) / math.sqrt(n)
-
-
 def seed_means(records: list[dict], stage: str = "lp", ft_n: int | None = None, metric: str = "test_accuracy") -> list[dict]:
     """One row per (panel, value, transform_set): mean over the panel's complete seeds, 95 % half-width
     (NaN for one seed), number of seeds."""
@@ -232,14 +216,12 @@ def differences(records: list[dict], stage: str = "lp", ft_n: int | None = None,
 
 def paper_points(table_id: str) -> dict[str, list[tuple[str, float | None, float | None, str, str]]]:
     """panel -> [(x label, same, disjoint, same cell, disjoint cell)] of an E-1a / E-2a reference table."""
-    from invtl import paper_values as pv
-
     out: dict[str, list] = {}
     panel = None
-    for row in pv.TABLES[table_id].rows:
+    for row in paper.TABLES[table_id].rows:
         if row[0]:
             panel = PAPER_TABLE_PANEL[row[0]]
-        out.setdefault(panel, []).append((row[1], pv.number(row[2]), pv.number(row[3]), row[2], row[3]))
+        out.setdefault(panel, []).append((row[1], paper.number(row[2]), paper.number(row[3]), row[2], row[3]))
     return out
 
 

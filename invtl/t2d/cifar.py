@@ -33,9 +33,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from invtl.rng import Draws, derive
-from invtl.sources import IMAGE_SUFFIXES
-from invtl.transforms import TRANSFORMS, Canvas, apply, draw
+from invtl import paths
+from invtl.t2d.rng import Draws, derive
+from invtl.t2d.sources import IMAGE_SUFFIXES
+from invtl.t2d.transforms import TRANSFORMS, Canvas, apply, draw
 
 NAMES = ("cifar10", "cifar100")
 SPLITS = ("train", "test")
@@ -77,7 +78,7 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
         raise ValueError(f"unknown CIFAR dataset {name!r}; valid: {', '.join(NAMES)}")
     if split not in SPLITS:
         raise ValueError(f"unknown CIFAR split {split!r}; valid: {', '.join(SPLITS)}")
-    base = Path(root or os.environ.get("INVTL_DATA_ROOT") or Path.home() / ".cache" / "invtl" / "data").expanduser()
+    base = Path(root).expanduser() if root else paths.data_root()
     found = _find(name, split, base)
     if found is None and download:
         import torchvision  # slow to import, and only needed here
@@ -98,8 +99,7 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
         if layout == "torchvision":  # unpickling is fast: no disk cache
             _MEMO[key] = _check_classes(name, path, _read_torchvision(name, split, path))
         else:
-            cache_root = Path(os.environ.get("INVTL_CACHE", Path.home() / ".cache" / "invtl"))
-            cache = cache_root / "cifar" / f"{name}-{split}-{key}.pt"
+            cache = paths.cache_root() / "cifar" / f"{name}-{split}-{key}.pt"
             loaded = _read_cache(cache)
             if loaded is None:
                 read = _read_zip(split, path) if layout == "zip" else _read_folder(path, files)
@@ -108,6 +108,39 @@ def load_cifar(name: str = "cifar10", split: str = "train", root: str | os.PathL
             _MEMO[key] = loaded
     images, labels, classes = _MEMO[key]
     return images, labels, list(classes)
+
+
+def available(name: str, splits: tuple[str, ...] = SPLITS, root: str | os.PathLike | None = None) -> bool:
+    """Whether `load_cifar(name, split)` finds every split of `splits` under the data root (looks at file
+    and folder names only, decodes nothing). An ImageFolder or zip directly in the root (not in
+    `<root>/<name>`) counts only if it has that dataset's number of classes, so a CIFAR-10 copy is not
+    taken for CIFAR-100."""
+    base = Path(root).expanduser() if root else paths.data_root()
+    for split in splits:
+        found = _find(name, split, base)
+        if found is None:
+            return False
+        layout, path = found
+        if layout != "torchvision" and path.parent != base / name and _num_classes(layout, path) != NUM_CLASSES[name]:
+            return False
+    return True
+
+
+def require(name: str) -> None:
+    """Raise `MissingData` naming the dataset and the data root unless `name` is available."""
+    if not available(name):
+        raise paths.MissingData(f"no {name} data (train and test) under the data root {paths.data_root()} "
+                                "(set INVTL_DATA_ROOT)")
+
+
+def _num_classes(layout: str, path: Path) -> int:
+    try:
+        if layout == "zip":
+            with zipfile.ZipFile(path) as z:
+                return len({p[1] for m in z.namelist() if len(p := m.split("/")) == 3 and p[1]})
+        return sum(1 for c in path.iterdir() if c.is_dir() and not c.name.startswith("."))
+    except (OSError, zipfile.BadZipFile):
+        return 0
 
 
 def _find(name: str, split: str, root: Path) -> tuple[str, Path] | None:
@@ -370,7 +403,7 @@ def augment(images: torch.Tensor, transforms: list[str], key: int, indices: torc
     The image is an opaque RGBA canvas; uncovered and erased areas are transparent black, and the
     alpha is dropped at the end (PIL's RGBA -> RGB). `translate` shifts by pos - 4 in {-4..+5} per
     axis, with `legacy_cifar_translate` by pos + 4 in {4..13} (bug B6); `legacy_noise_wrap` as in
-    `invtl.transforms`. Returns uint8 (N, 3, S, S) on the images' device.
+    `invtl.t2d.transforms`. Returns uint8 (N, 3, S, S) on the images' device.
     """
     indices = _check_batch(images, indices)
     for t in transforms:
