@@ -23,6 +23,9 @@ PROFILES: dict[str, str] = {
     "paper": "the paper's exact protocol: full data and epochs, 10 seeds",
 }
 
+DEVICE_KIND = {"smoke": "cpu", "cpu": "cpu", "fast": "cuda", "paper": "cuda"}
+"""Where each profile is meant to run (its cost estimates use that device's rates)."""
+
 Setting = tuple[object, str]
 """(value, reason)."""
 

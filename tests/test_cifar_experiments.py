@@ -104,25 +104,32 @@ def test_cifar_tvo_grid_is_pure_and_jobs_without_data_are_not_run(tmp_path, monk
         job.run(job.config, runner.Context(torch.device("cpu")))
 
 
-def test_cifar_splits_clamp_fractions_and_fixed_augmentation(tmp_path, monkeypatch):
+def test_cifar_data_clamps_fractions_and_redraws_training_views(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path)))  # 18 / 2 train / val per class after the split
     config = {"dataset": "cifar10", "sampling_seed": 2032, "legacy": [], "max_per_class": None}
     device = torch.device("cpu")
     classes, transforms = [3, 7, 1], ["translate", "hue", "noise"]
-    splits, counts = cifar_tvo.cifar_splits(config, transforms, classes, 50, device)  # 50 per class: clamped (B7)
-    assert counts == [18, 18, 18]
-    assert [len(splits[s][1]) for s in ("train", "val", "test")] == [54, 6, 12]
-    assert splits["test"][1].bincount().tolist() == [4, 4, 4]  # every test image of the classes
-    again, _ = cifar_tvo.cifar_splits(config, transforms, classes, None, device)
-    assert all(torch.equal(again[s][0], splits[s][0]) for s in splits)  # a fixed view per image
-    small, counts = cifar_tvo.cifar_splits(config, transforms, classes, 5, device)
+    data, counts = cifar_tvo.cifar_data(config, transforms, classes, 50, device)  # 50 per class: clamped (B7)
+    assert counts == [18, 18, 18] and data.n_train == 54
+    assert [len(data.splits[s][1]) for s in ("train", "val", "test")] == [54, 6, 12]
+    assert data.splits["test"][1].bincount().tolist() == [4, 4, 4]  # every test image of the classes
+    again, _ = cifar_tvo.cifar_data(config, transforms, classes, None, device)
+    assert all(torch.equal(again.splits[s][0], data.splits[s][0]) for s in data.splits)  # fixed evaluation views
+    idx = torch.arange(54)
+    e0, e1 = data.views(idx, 0), data.views(idx, 1)
+    assert torch.equal(e0[1], data.splits["train"][1]) and torch.equal(e0[0], data.views(idx, 0)[0])
+    assert not torch.equal(e0[0], e1[0]) and not torch.equal(e0[0], data.splits["train"][0])  # re-drawn per epoch
+    assert torch.equal(data.views(idx.flip(0), 1)[0], e1[0].flip(0))
+    fixed, _ = cifar_tvo.cifar_data(dict(config, legacy=["fixed_views"]), transforms, classes, None, device)
+    assert torch.equal(fixed.views(idx, 3)[0], fixed.splits["train"][0])
+    _, counts = cifar_tvo.cifar_data(config, transforms, classes, 5, device)
     assert counts == [5, 5, 5]
-    other, _ = cifar_tvo.cifar_splits(config, ["scale", "hue", "noise"], classes, None, device)
-    assert not torch.equal(other["train"][0], splits["train"][0])
-    sub, n = cifar_tvo.with_fraction(splits, 0.5, 1)
-    assert n == 27 and sub["train"][1].bincount().tolist() == [9, 9, 9] and sub["test"] is splits["test"]
-    raw = torch.stack([x for x in splits["train"][0]])  # images stay uint8, CIFAR normalisation in the model path
-    assert raw.dtype == torch.uint8
+    other, _ = cifar_tvo.cifar_data(config, ["scale", "hue", "noise"], classes, None, device)
+    assert not torch.equal(other.splits["train"][0], data.splits["train"][0])
+    sub, n = cifar_tvo.with_fraction(data, 0.5, config)
+    assert n == 27 and sub.splits["train"][1].bincount().tolist() == [9, 9, 9] and sub.splits["test"] is data.splits["test"]
+    assert torch.equal(sub.views(torch.arange(27), 2)[1], sub.splits["train"][1])
+    assert data.splits["train"][0].dtype == torch.uint8  # images stay uint8, CIFAR normalisation in the model path
 
 
 def test_cifar_legacy_translate_is_a_legacy_option():
@@ -211,7 +218,9 @@ def ife_config(**kw) -> dict:
 def test_ife_four_tasks_labels_and_images(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path)))
     config = ife_config()
-    images, labels = ife.datasets(config, torch.device("cpu"))
+    sets = ife.datasets(config, torch.device("cpu"))
+    images = {name: s.images for name, s in sets.items()}
+    labels = {name: s.labels for name, s in sets.items()}
     train_x, train_y, _ = cifar.load_cifar("cifar10", "train")
     train_idx, val_idx = cifar.stratified_split(train_y, config["sampling_seed"])
     assert [len(images["C"][s]) for s in ife.SPLITS] == [180, 20, 40]  # 90 / 10 split + test
@@ -237,6 +246,11 @@ def test_ife_four_tasks_labels_and_images(tmp_path, monkeypatch):
     assert not torch.equal(images["C"]["train"], train_x[train_idx])
     test_x, _, _ = cifar.load_cifar("cifar10", "test")
     assert torch.equal(images["C"]["test"], test_x)
+    # training views: a new crop and flip every epoch, deterministic per (index, epoch)
+    idx = torch.arange(180)
+    e0, e1 = sets["C+O"].views(idx, 0), sets["C+O"].views(idx, 1)
+    assert not torch.equal(e0, e1) and torch.equal(e0, sets["C+O"].views(idx, 0))
+    assert torch.equal(sets["C"].data("cifar").views(idx, 1)[1], labels["C"]["train"]["cifar"])
 
 
 def test_ife_twin_sets(tmp_path, monkeypatch):

@@ -13,7 +13,8 @@ from invtl.experiments.tm import grid as tm
 from invtl.experiments.tm.spec import SPEC as TM_SPEC
 from invtl.engine.invariance import invariance, twin_features
 from invtl.engine.models import create
-from invtl.engine.train import TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy, pretrain
+from invtl.engine.train import (Normalise, Runtime, TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy,
+                                native_bf16, pretrain, resolve_precision)
 
 
 @pytest.fixture(autouse=True)
@@ -29,32 +30,92 @@ def splits(transforms, n=256, transform_seed=None, objects=range(5)):
 
 
 def test_pretrain_probe_finetune_invariance_end_to_end():
-    (xtr, ytr), (xte, yte) = splits(["translate"])
+    rt, norm = Runtime(torch.device("cpu"), "fp32"), Normalise()
+    train = Transforms2D(["translate"], range(5), 256, 7, split="train", source="offline")
+    views = lambda idx, epoch: train.batch(idx, "cpu", epoch)
+    xtr, ytr = train.generate()
+    (xte, yte) = Transforms2D(["translate"], range(5), 128, 7, split="test", source="offline").generate()
     torch.manual_seed(0)
-    model = create("resnet18", 5, width=0.25)
-    pretrain(model, xtr, ytr, TrainConfig(epochs=3, batch_size=32), seed=0)
+    model = create("resnet18", 5, width=0.25).to(memory_format=torch.channels_last)
+    assert pretrain(model, views, 256, TrainConfig(epochs=3, batch_size=32), seed=0, rt=rt, normalise=norm) == 3
     before = {k: v.clone() for k, v in model.state_dict().items()}
 
-    feats = embed(model, xtr)
+    feats = embed(model, xtr, rt, norm)
     head = linear_probe(feats, ytr, 5, TrainConfig(epochs=20, batch_size=64), seed=1)
     with torch.inference_mode():
-        probe_acc = macro_accuracy(head(embed(model, xte)), yte)
+        probe_acc = macro_accuracy(head(embed(model, xte, rt, norm)), yte)
     # the probe leaves the backbone, BatchNorm running statistics included, untouched
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert probe_acc > 0.5  # 5 objects under translate: far above chance (0.2)
 
     model.head = head
-    fine_tune(model, (xtr[:64], ytr[:64]), TrainConfig(epochs=2, batch_size=32, schedule="linear"), seed=2)
+    small = lambda idx, epoch: train.batch(idx, "cpu", epoch)
+    fine_tune(model, small, 64, TrainConfig(epochs=2, batch_size=32, schedule="linear"), 2, rt, norm)
     changed = [k for k, v in model.state_dict().items() if k in before and not torch.equal(before[k], v)]
     assert any(k.startswith("conv1") for k in changed) and model.head is head
 
     # twins: same objects and backgrounds, different translations; unrelated pairs are far
     (a, _), _ = splits(["translate"], transform_seed=1)
     (b, _), _ = splits(["translate"], transform_seed=2)
-    fa, fb = twin_features(model, a, b, batch_size=128)
+    fa, fb = twin_features(model, a, b, rt, norm, batch_size=128)
     scores = invariance(fa, fb, batch_size=128)
     assert 0.0 < scores["l2"] < 1.0  # twins closer than random pairs
     assert invariance(fa, fa, batch_size=128)["l2"] == 0.0
+
+
+def test_training_views_are_redrawn_every_epoch_and_deterministic():
+    ds = Transforms2D(["rotate", "hue", "blur"], range(5), 64, 3, split="train", source="offline")
+    idx = torch.arange(64)
+    e0, e1 = ds.render(idx, epoch=0), ds.render(idx, epoch=1)
+    assert not torch.equal(e0[2][0]["angle"], e1[2][0]["angle"])  # the transformation parameters differ by epoch
+    assert not torch.equal(e0[0], e1[0])
+    assert torch.equal(e0[1], e1[1])  # class, object and background do not
+    assert torch.equal(ds.background_ids(idx), ds.background_ids(idx))
+    assert torch.equal(ds.batch(idx, epoch=1)[0], e1[0])  # (seed, split, index, epoch) -> one image
+    assert torch.equal(ds.batch(idx.flip(0), epoch=1)[0], e1[0].flip(0))  # whatever the order or batch
+    assert torch.equal(ds.batch([5], epoch=1)[0][0], e1[0][5])
+    assert torch.equal(ds.batch(idx)[0], ds.generate()[0])  # epoch None: the fixed evaluation view
+    assert not torch.equal(ds.batch(idx)[0], e0[0])
+
+
+def test_fit_batches_do_not_depend_on_the_chunk_size(monkeypatch):
+    from invtl.engine import train
+
+    seen = []
+    views = lambda idx, epoch: (torch.zeros(len(idx), 4), (idx + 100 * epoch) % 3)
+
+    class Spy(torch.nn.Linear):
+        def forward(self, x):
+            return super().forward(x)
+
+    def run(chunk):
+        seen.clear()
+        monkeypatch.setattr(train, "CHUNK", chunk)
+        model = Spy(4, 3)
+        original = torch.nn.functional.cross_entropy
+        monkeypatch.setattr(train.F, "cross_entropy", lambda logits, y: (seen.append(y.tolist()), original(logits, y))[1])
+        train.fit(model, views, 50, TrainConfig(epochs=2, batch_size=8), seed=0, rt=Runtime())
+        monkeypatch.setattr(train.F, "cross_entropy", original)
+        return list(seen)
+
+    assert run(16) == run(4096) and len(run(16)) == 2 * 7
+
+
+def test_min_steps_lengthen_short_runs_and_vit_schedule_scales():
+    cfg = TrainConfig(epochs=3, batch_size=100, min_steps=50)
+    assert cfg.epochs_for(1000) == 5 and cfg.epochs_for(10_000) == 3 and cfg.epochs_for(150) == 25
+    paper, short = lr_factor("vit", 50), lr_factor("vit", 10, scale=10 / 50)
+    assert paper(4) * 1e-3 == pytest.approx(1e-6) and paper(5) == pytest.approx(1.0)
+    assert short(0) * 1e-3 == pytest.approx(1e-6) and short(1) == pytest.approx(1.0)  # 1 warm-up epoch instead of 5
+    assert short(9) * 1e-3 == pytest.approx(paper(45) * 1e-3, rel=0.05)  # the cosine anneals in proportion
+
+
+def test_precision_resolution():
+    assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
+    assert resolve_precision("bf16", torch.device("cpu")) == "bf16"
+    assert resolve_precision("auto", torch.device("cpu")) == ("bf16" if native_bf16(torch.device("cpu")) else "fp32")
+    with pytest.raises(ValueError, match="unknown precision 'fp16'; valid: auto, fp32, bf16"):
+        resolve_precision("fp16", torch.device("cpu"))
 
 
 def test_lr_schedules():
@@ -80,7 +141,7 @@ TINY = dict(TM_SPEC.settings("smoke"), num_transforms=2, n_train=96, n_val=32, n
 def tiny_config(k):
     config = {key: v for key, v in TINY.items() if key not in ("archs", "seeds")}
     return dict(config, arch="resnet18", seed=0, k=k, config_seed=9825, sampling_seed=507031, init_seed=9878,
-                source="offline", legacy=[])
+                source="offline", legacy=[], version=2)
 
 
 def test_same_seed_same_result(tmp_path, monkeypatch):

@@ -20,7 +20,8 @@ def test_tvo_task_instance():
 def test_tvo_paper_grid_matches_the_protocol():
     jobs = tvo.jobs("paper", [0])
     assert len(jobs) == 2 * (4 + 5 + 5 + 5)  # E-1: 38 transfers per seed
-    setups = {(tvo.pretraining_setup(j.config), j.config["transform_set"]) for j in jobs}
+    effective = lambda c: (*tvo.pretraining_setup(c)[:2], tvo.pretraining_setup(c)[2] or c["n_pt"])
+    setups = {(effective(j.config), j.config["transform_set"]) for j in jobs}
     # E-1 pretrains 30 models per seed; 6 of them coincide (ResNet-18, disjoint classes, 50k
     # samples appears in three panels; the FT-samples model is the class-relationship "same" one)
     assert len(setups) == 24
@@ -52,7 +53,7 @@ def test_it_cifar_twins_availability_and_normalisation(tmp_path, monkeypatch):
 
     import torch
 
-    from invtl.engine.invariance import normalise_half
+    from invtl.engine.train import Normalise
     from invtl.experiments.it import grid as it
     from invtl.t2d import cifar
 
@@ -72,7 +73,8 @@ def test_it_cifar_twins_availability_and_normalisation(tmp_path, monkeypatch):
     assert torch.equal(it.cifar_twin(images, "none", 593, [], "cpu"), images)
     shifted = [it.cifar_twin(images, "translate", 7, legacy, "cpu") for legacy in ([], ["legacy_cifar_translate"])]
     assert not torch.equal(*shifted)
-    assert it.cifar_normalise("cifar10", []) is normalise_half
+    assert it.cifar_normalise("cifar10", [])(torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)).flatten().tolist() == [1.0] * 3
+    assert isinstance(it.cifar_normalise("cifar10", []), Normalise)
     x = torch.full((1, 3, 2, 2), 255, dtype=torch.uint8)
     legacy = it.cifar_normalise("cifar100", ["legacy_cifar_eval_norm"])(x)
     assert legacy[0, 0, 0, 0].item() == pytest.approx((1 - 0.5071) / 0.2673)

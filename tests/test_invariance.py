@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from invtl.engine.invariance import METRICS, invariance, normalise_half, twin_features
+from invtl.engine.invariance import METRICS, invariance, twin_features
+from invtl.engine.train import Normalise, Runtime
 
 
 def _features(n: int, d: int = 32, seed: int = 0) -> torch.Tensor:
@@ -101,11 +102,12 @@ def test_twin_features():
     images_a = torch.randint(0, 256, (5, 3, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     images_b = 255 - images_a
     net = _Net().train()
-    fa, fb = twin_features(net, images_a, images_b, batch_size=2)
+    half = Normalise()
+    fa, fb = twin_features(net, images_a, images_b, Runtime(), half, batch_size=2)
     assert fa.shape == fb.shape == (5, 48) and fa.dtype == torch.float32
-    torch.testing.assert_close(fa, normalise_half(images_a).flatten(1))
+    torch.testing.assert_close(fa, (images_a.float() / 255 * 2 - 1).flatten(1))
     torch.testing.assert_close(fb, -fa)
     assert net.modes == [False] * 6 and net.training
-    assert normalise_half(torch.tensor([0, 255], dtype=torch.uint8)).tolist() == [-1.0, 1.0]
-    fa, _ = twin_features(net, images_a, images_b, normalise=lambda x: x.float())
+    assert half(torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2)).flatten().tolist() == [-1.0, 1.0] * 3
+    fa, _ = twin_features(net, images_a, images_b, Runtime(), lambda x: x.float())
     torch.testing.assert_close(fa, images_a.float().flatten(1))

@@ -15,7 +15,7 @@ RESULT = {"acc": 0.75, "l2": 0.4}
 
 
 def _save(s: Store, config: dict = CONFIG) -> os.PathLike:
-    return s.save("quick", "e5", config, RESULT, provenance({"seed": 3}, 1.5, "cpu"))
+    return s.save("quick", "e5", config, RESULT, provenance("quick", config, 1.5, "cpu", "fp32"))
 
 
 def test_roundtrip_and_file_format(tmp_path):
@@ -27,9 +27,11 @@ def test_roundtrip_and_file_format(tmp_path):
     assert record["config"] == CONFIG and record["result"] == RESULT
     stored = json.loads(path.read_text())
     prov = stored["provenance"]
-    assert {"device", "git_commit", "torch_version", "seeds", "wall_time_s", "date", "invtl_version", "python_version"} <= set(prov)
+    assert {"profile", "seed", "source", "device", "precision", "git_commit", "dirty", "torch_version", "wall_time_s", "date",
+            "invtl_version", "python_version", "phases_s"} <= set(prov)
+    assert prov["profile"] == "quick" and prov["seed"] == 3 and prov["precision"] == "fp32"
     assert prov["invtl_version"] == invtl.__version__ and prov["torch_version"] == torch.__version__
-    assert prov["seeds"] == {"seed": 3} and prov["wall_time_s"] == 1.5 and "cores" in prov["device"]
+    assert prov["wall_time_s"] == 1.5 and "cores" in prov["device"]
     assert prov["date"].endswith("+00:00") and prov["git_commit"]
     assert not any("host" in k for k in prov)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left
@@ -107,14 +109,19 @@ def test_checkpoints(tmp_path, monkeypatch):
     assert checkpoint_dir() == tmp_path / "checkpoints"
     path = checkpoint_dir() / "net.pt"
     state = torch.nn.Linear(3, 2).state_dict()
-    save_checkpoint(path, state)
-    loaded = load_checkpoint(path)
+    save_checkpoint(path, state, "abc")
+    loaded = load_checkpoint(path, "abc")
     assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
     assert [p.name for p in path.parent.iterdir()] == ["net.pt"]
-    assert load_checkpoint(tmp_path / "absent.pt") is None
+    assert load_checkpoint(tmp_path / "absent.pt", "abc") is None
+    with pytest.warns(UserWarning, match="net.pt: made for another configuration"):  # a checkpoint of another job
+        assert load_checkpoint(path, "xyz") is None
+    torch.save(state, path)  # a bare state dict carries no key: never used
+    with pytest.warns(UserWarning, match="net.pt: made for another configuration"):
+        assert load_checkpoint(path, "abc") is None
     path.write_bytes(path.read_bytes()[:100])
     with pytest.warns(UserWarning, match="net.pt"):
-        assert load_checkpoint(path) is None
+        assert load_checkpoint(path, "abc") is None
 
 
 def test_config_mismatch_under_same_key(tmp_path, monkeypatch):

@@ -1,42 +1,73 @@
-"""Planning estimates of GPU time, used to split `fast` and `paper` grids into chunks.
+"""Cost estimates of jobs, used by `invtl plan` to split grids into chunks.
 
-The throughputs are one H200's, from `gpu-measurements.md` (2026-11-26) where measured and
-scaled by compute otherwise; they plan chunks, they are not results. `invtl bench train` on a
-lent GPU replaces them with measurements.
+A job's time is the sum of its phases at measured rates: images generated, images trained (per
+architecture and width), images embedded, and linear-probe steps. CPU rates come from the committed CPU
+benchmark (`results/bench/train-cpu.json`, written by `invtl bench train --device cpu --json`); GPU rates
+are one H200's planning numbers (gpu-measurements, 2026-11-26) until `invtl bench train --device cuda`
+measures them. The `source` of the rates is reported with every plan.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from functools import cache
+from pathlib import Path
 
-TRAIN_IMG_S = {  # bf16 + channels_last, eager, batch 512
-    "resnet18": 56_000,  # measured
-    "vgg11": 103_000,  # measured
-    "resnet50": 22_000,  # estimate: ~2.3x ResNet-18's FLOPs
-    "densenet121": 30_000,  # estimate: few FLOPs, but memory-bound concatenations
-    "vit": 20_000,  # estimate: ~2.8x ResNet-18's FLOPs (12M params x 65 tokens)
+from invtl import paths
+
+BENCH_FILE = {"cpu": "train-cpu.json", "cuda": "train-cuda.json"}
+
+GPU_PLANNING = {  # img/s; bf16 + channels_last, eager, batch 512, H200 (measured for resnet18 / vgg11, else scaled)
+    "train": {"resnet18": {"width": 1.0, "img_s": 56_000}, "vgg11": {"width": 1.0, "img_s": 103_000}, "resnet50": {"width": 1.0, "img_s": 22_000}, "densenet121": {"width": 1.0, "img_s": 30_000}, "vit": {"width": 1.0, "img_s": 20_000}},
+    "features": {"resnet18": {"width": 1.0, "img_s": 256_000}, "vgg11": {"width": 1.0, "img_s": 470_000}, "resnet50": {"width": 1.0, "img_s": 100_000}, "densenet121": {"width": 1.0, "img_s": 137_000}, "vit": {"width": 1.0, "img_s": 91_000}},
+    "generate": 1_730_000, "probe_step_s": 1.5e-4, "job_overhead_s": 3.0,
 }
-FEATURE_IMG_S = 256_000  # ResNet-18 inference, bf16, batch 4096 (measured); scaled like training
-GENERATION_IMG_S = 1_730_000  # batched Transforms-2D generation on the GPU (measured)
-STEP_OVERHEAD_S = 1.5e-4  # one small optimiser step (a linear probe's), launch-bound (estimate)
-MODEL_SETUP_S = 3.0  # build, first-step warm-up and checkpoint write per trained model (estimate)
+CPU_FALLBACK = {  # img/s; used only when no CPU benchmark is committed (issue text, bf16 + channels_last, width 1/4)
+    "train": {"resnet18": {"width": 0.25, "img_s": 1_000}, "vgg11": {"width": 0.25, "img_s": 3_000}, "resnet50": {"width": 0.25, "img_s": 400}, "densenet121": {"width": 0.25, "img_s": 300}, "vit": {"width": 0.25, "img_s": 300}},
+    "features": {"resnet18": {"width": 0.25, "img_s": 3_500}, "vgg11": {"width": 0.25, "img_s": 9_000}, "resnet50": {"width": 0.25, "img_s": 1_200}, "densenet121": {"width": 0.25, "img_s": 900}, "vit": {"width": 0.25, "img_s": 900}},
+    "generate": 10_000, "probe_step_s": 6e-4, "job_overhead_s": 2.0,
+}
 
 
-def _scale(arch: str) -> float:
-    return TRAIN_IMG_S[arch] / TRAIN_IMG_S["resnet18"]
+@cache
+def rates(kind: str = "cpu") -> dict:
+    """The rates of a device kind ("cpu" or "cuda"): {"train": {arch: img/s}, "features": {arch: img/s},
+    "generate": img/s, "probe_step_s", "job_overhead_s", "source": where they come from}. Measured rates
+    are per architecture at the width the cpu profile uses."""
+    root = paths.checkout() or paths.PACKAGE_ROOT
+    path = Path(root) / "results" / "bench" / BENCH_FILE[kind]
+    try:
+        measured = json.loads(path.read_text())["rates"]
+        return {**measured, "source": f"measured ({path.relative_to(root)}, {measured.get('date', '?')})"}
+    except (OSError, KeyError, ValueError):
+        fallback = GPU_PLANNING if kind == "cuda" else CPU_FALLBACK
+        return {**fallback, "source": "planning numbers (no benchmark committed)"}
 
 
-def generate(n_images: int) -> float:
-    return n_images / GENERATION_IMG_S
+def epochs_for(n: int, epochs: int, min_steps: int, batch_size: int) -> int:
+    """Epochs a phase runs (see `invtl.engine.train.TrainConfig.epochs_for`)."""
+    return max(epochs, math.ceil(min_steps / max(1, math.ceil(n / batch_size))))
 
 
-def train(arch: str, n: int, epochs: int, width: float = 1.0) -> float:
-    return MODEL_SETUP_S + n * epochs / (TRAIN_IMG_S[arch] / max(width, 0.05) ** 2)
+def job(arch: str, width: float, pretrain: tuple[int, int, int] | None, batch_size: int, generate: int, features: int,
+        probes: list[tuple[int, int, int]] = (), fine_tunes: list[tuple[int, int, int]] = (), kind: str = "cpu") -> float:
+    """Estimated seconds of one job: `pretrain` = (samples, epochs, min steps) or None (a cached or untrained
+    model), `generate` = evaluation images generated once, `features` = images embedded, `probes` and
+    `fine_tunes` = (samples, epochs, min steps) each. Training images are generated as they train, at the
+    generation rate."""
+    r = rates(kind)
+    train_rate, feature_rate = _per_arch(r["train"], arch, width), _per_arch(r["features"], arch, width)
+    seconds = r["job_overhead_s"] + generate / r["generate"] + features / feature_rate
+    for n, epochs, min_steps in ([pretrain] if pretrain else []) + list(fine_tunes):
+        images = n * epochs_for(n, epochs, min_steps, batch_size)
+        seconds += images / train_rate + images / r["generate"]
+    for n, epochs, min_steps in probes:
+        seconds += math.ceil(n / batch_size) * epochs_for(n, epochs, min_steps, batch_size) * r["probe_step_s"]
+    return seconds
 
 
-def features(arch: str, n_images: int) -> float:
-    return n_images / (FEATURE_IMG_S * _scale(arch))
-
-
-def probe_steps(n: int, epochs: int, batch_size: int) -> float:
-    return math.ceil(n / batch_size) * epochs * STEP_OVERHEAD_S
+def _per_arch(table: dict, arch: str, width: float) -> float:
+    """The rate of `arch`; widths other than the measured one scale with the FLOPs (~ width²)."""
+    entry = table[arch]  # {"width": w, "img_s": rate}
+    return entry["img_s"] * (entry["width"] / width) ** 2

@@ -12,6 +12,9 @@ from typing import Callable, Iterable
 import torch
 import torch.nn.functional as F
 
+from invtl.engine.timing import phase
+from invtl.engine.train import Normalise, Runtime, representations
+
 METRICS = ("l2", "cos", "dotprod", "cka")
 
 _PAIRWISE: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -57,6 +60,12 @@ def invariance(
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
     if feats_a.shape != feats_b.shape or feats_a.ndim != 2:
         raise ValueError(f"need two (n, d) tensors of equal shape, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
+    with phase("invariance"):
+        return _invariance(feats_a, feats_b, batch_size, seed, metrics)
+
+
+def _invariance(feats_a: torch.Tensor, feats_b: torch.Tensor, batch_size: int, seed: int,
+                metrics: tuple[str, ...]) -> dict[str, float]:
     generator = torch.Generator().manual_seed(seed)
     twin: dict[str, list[torch.Tensor]] = {m: [] for m in metrics if m in _PAIRWISE}
     rand: dict[str, list[torch.Tensor]] = {m: [] for m in metrics if m in _PAIRWISE}
@@ -83,35 +92,11 @@ def invariance(
     return {m: out[m] for m in metrics}
 
 
-def normalise_half(x: torch.Tensor) -> torch.Tensor:
-    """uint8 images -> float: x/255, then (x − 0.5)/0.5 (the Transforms-2D training normalisation)."""
-    return (x.float() / 255.0 - 0.5) / 0.5
-
-
-@torch.inference_mode()
-def twin_features(
-    model: torch.nn.Module,
-    images_a: torch.Tensor,
-    images_b: torch.Tensor,
-    batch_size: int = 2048,
-    normalise: Callable[[torch.Tensor], torch.Tensor] = normalise_half,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flattened float32 `model.features` of two uint8 (N, 3, S, S) twin image tensors.
-
-    Runs in eval mode (the previous mode is restored) with bf16 autocast on CUDA; batches are moved
-    to the model's device as uint8 and normalised there. Features stay on that device.
-    """
+def twin_features(model: torch.nn.Module, images_a: torch.Tensor, images_b: torch.Tensor, rt: Runtime,
+                  normalise: Normalise, batch_size: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+    """The flattened representations (`model.features`) of two uint8 (N, 3, S, S) twin image tensors, in
+    eval mode (the previous mode is restored), in batches on the runtime's device."""
     if images_a.shape != images_b.shape:
         raise ValueError(f"twin image tensors differ in shape: {tuple(images_a.shape)} vs {tuple(images_b.shape)}")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            feats = []
-            for images in (images_a, images_b):
-                batches = (images[i : i + batch_size].to(device) for i in range(0, images.shape[0], batch_size))
-                feats.append(torch.cat([model.features(normalise(x)).flatten(1).float() for x in batches]))
-    finally:
-        model.train(was_training)
-    return feats[0], feats[1]
+    return (representations(model, images_a, rt, normalise, batch_size),
+            representations(model, images_b, rt, normalise, batch_size))

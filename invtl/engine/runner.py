@@ -10,6 +10,7 @@ Pretrained models shared by several jobs are cached as checkpoints (`Context.pre
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import warnings
@@ -21,6 +22,9 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from invtl.engine import store as store_mod
+from invtl.engine import timing
+from invtl.engine.timing import phase
+from invtl.engine.train import Runtime, resolve_precision
 from invtl.paths import MissingData
 from invtl.profiles import check_profile
 
@@ -45,22 +49,31 @@ class Experiment:
 
 @dataclass
 class Context:
-    """What a job gets besides its configuration: the device and a checkpoint-backed model cache."""
+    """What a job gets besides its configuration: where and how it computes, and a checkpoint-backed
+    model cache."""
 
     device: torch.device
+    precision: str = "fp32"  # "fp32" or "bf16" (autocast), see `invtl.engine.train.resolve_precision`
     progress: bool = False
 
+    @property
+    def rt(self) -> Runtime:
+        return Runtime(self.device, self.precision)
+
     def pretrained(self, config: dict, build: Callable[[], nn.Module], train: Callable[[nn.Module], None]) -> nn.Module:
-        """The model `build()` trained by `train(model)`, loaded from the checkpoint of `config`
-        (a JSON dict naming everything that determines the weights) when one exists."""
-        path = store_mod.checkpoint_dir() / f"{store_mod.config_key(config)}.pt"
-        model = build().to(self.device)
-        state = store_mod.load_checkpoint(path) if path.exists() else None
+        """The model `build()` trained by `train(model)`, loaded from the checkpoint of `config` (a JSON dict
+        naming everything that determines the weights) when one exists and was made for that config.
+        Conv nets live channels_last (the fast layout on CPU and GPU)."""
+        key = store_mod.config_key(config)
+        path = store_mod.checkpoint_dir() / f"{key}.pt"
+        model = build().to(self.device, memory_format=torch.channels_last)
+        state = store_mod.load_checkpoint(path, key)
         if state is not None:
             model.load_state_dict(state)
             return model
         train(model)
-        store_mod.save_checkpoint(path, model.state_dict())
+        with phase("io"):
+            store_mod.save_checkpoint(path, model.state_dict(), key)
         return model
 
 
@@ -112,11 +125,14 @@ def run(
     progress: bool = True,
     legacy: tuple[str, ...] = (),
     source: str | None = None,
+    precision: str = "auto",
 ) -> dict[str, int]:
-    """Compute every missing result of a grid (or one shard of it); returns counts of done/skipped."""
+    """Compute every missing result of a grid (or one shard of it); returns counts of computed, skipped
+    (already stored) and missing (not run: their data is not on this machine) jobs."""
     name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
-    ctx = Context(resolve_device(device), progress=progress)
+    dev = resolve_device(device)
+    ctx = Context(dev, resolve_precision(precision, dev), progress=progress)
     store = store_mod.Store(results) if results else store_mod.Store()
     counts = {"computed": 0, "skipped": 0, "missing": 0}
     todo = []
@@ -128,13 +144,15 @@ def run(
     reasons: dict[str, int] = {}
     for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
         start = time.perf_counter()
+        timing.take()
         try:
             result = job.run(job.config, ctx)
         except MissingData as e:  # reported by name below; nothing is recorded for the job
             counts["missing"] += 1
             reasons[str(e)] = reasons.get(str(e), 0) + 1
             continue
-        prov = store_mod.provenance(seeds=[job.config.get("seed")], wall_time_s=time.perf_counter() - start, device=str(ctx.device))
+        prov = store_mod.provenance(profile=profile, config=job.config, wall_time_s=time.perf_counter() - start,
+                                    device=str(ctx.device), precision=ctx.precision, phases=timing.take())
         store.save(profile, name, job.config, result, prov)
         counts["computed"] += 1
     for reason, n in reasons.items():
@@ -146,19 +164,24 @@ def run(
 
 def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: str | None = None, max_minutes: float = 8.0,
          legacy: tuple[str, ...] = ()) -> dict:
-    """The fewest interleaved shards whose estimated GPU time each stays under `max_minutes`.
+    """The fewest interleaved shards whose estimated time each stays under `max_minutes`, on the device the
+    profile is meant for (`invtl.profiles.DEVICE_KIND`), at the rates of `invtl.engine.costs.rates`.
 
-    Estimates assume every job trains its own pretrained model (shards on separate machines
-    share no checkpoints) and come from `invtl.engine.costs` (planning numbers, not measurements).
+    Estimates assume every job trains its own pretrained model (shards on separate machines share no
+    checkpoints), so a chunk run alone on one machine takes at most its estimate when the rates hold.
     """
-    name = exp.name
+    from invtl.engine.costs import rates
+    from invtl.profiles import DEVICE_KIND
+
+    name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
-    costs = [exp.cost(job.config) for job in jobs]
-    if max(costs, default=0.0) > 60 * max_minutes:
-        raise ValueError(f"one {name} job is estimated at {max(costs) / 60:.1f} GPU-minutes, over the {max_minutes} "
+    seconds = [exp.cost(job.config, kind) for job in jobs]
+    if max(seconds, default=0.0) > 60 * max_minutes:
+        raise ValueError(f"one {name} job is estimated at {max(seconds) / 60:.1f} minutes, over the {max_minutes} "
                          "minute chunk limit; valid: a larger --max-minutes, or a profile with smaller jobs")
     n = 1
-    while max(sum(costs[k::n]) for k in range(n)) > 60 * max_minutes:
+    while max(sum(seconds[k::n]) for k in range(n)) > 60 * max_minutes:
         n += 1
-    return {"experiment": name, "profile": profile, "jobs": len(jobs), "total_minutes": sum(costs) / 60,
-            "shards": n, "shard_minutes": [sum(costs[k::n]) / 60 for k in range(n)]}
+    return {"experiment": name, "profile": profile, "device": kind, "rates": rates(kind)["source"], "jobs": len(jobs),
+            "total_minutes": sum(seconds) / 60, "shards": n, "shard_minutes": [sum(seconds[k::n]) / 60 for k in range(n)],
+            "job_seconds": {json.dumps(j.config, sort_keys=True): s for j, s in zip(jobs, seconds)}}

@@ -107,16 +107,19 @@ def _read(path: Path, expected_config: dict | None = None) -> dict | None:
     return None
 
 
-def _git_commit() -> str:
+def git_state() -> tuple[str, bool]:
+    """(commit, dirty) of the code that runs: the checkout the package was imported from. "unknown"
+    outside a git checkout; dirty when tracked files differ from the commit."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, check=True, timeout=30).stdout
+        return subprocess.run(["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, check=True,
+                              timeout=30).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()
-        dirty = git("status", "--porcelain", "--untracked-files=no").strip()
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no").strip())
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
+        return "unknown", False
+    return commit, dirty
 
 
 def _device_name(device: str) -> str:
@@ -126,16 +129,24 @@ def _device_name(device: str) -> str:
     return f"{platform.processor() or platform.machine() or 'cpu'} ({os.cpu_count()} cores)"
 
 
-def provenance(seeds: dict | list | int, wall_time_s: float, device: str) -> dict:
-    """What produced a result: code, stack, hardware, seeds, time. No hostname."""
+def provenance(profile: str, config: dict, wall_time_s: float, device: str, precision: str,
+               phases: dict[str, float] | None = None) -> dict:
+    """What produced a result: profile, seed, base-image source, code (commit and dirty flag), stack,
+    hardware, precision, time and where it went. No hostname."""
+    commit, dirty = git_state()
     return {
+        "profile": profile,
+        "seed": config.get("seed"),
+        "source": config.get("source", "cifar" if "dataset" in config else None),
         "invtl_version": invtl.__version__,
-        "git_commit": _git_commit(),
+        "git_commit": commit,
+        "dirty": dirty,
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "device": _device_name(device),
-        "seeds": seeds,
-        "wall_time_s": wall_time_s,
+        "precision": precision,
+        "wall_time_s": round(wall_time_s, 3),
+        "phases_s": phases or {},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -145,20 +156,27 @@ def checkpoint_dir() -> Path:
     return paths.cache_root() / "checkpoints"
 
 
-def save_checkpoint(path: Path, state_dict: dict) -> None:
-    """torch.save the state dict atomically."""
+def save_checkpoint(path: Path, state_dict: dict, key: str) -> None:
+    """torch.save the state dict atomically, with the config key of the job that made it."""
     buffer = io.BytesIO()
-    torch.save(state_dict, buffer)
+    torch.save({"config_key": key, "model": state_dict}, buffer)
     _atomic_write(Path(path), buffer.getvalue())
 
 
-def load_checkpoint(path: Path) -> dict | None:
-    """The state dict (weights_only), or None if absent; None and a warning if it cannot be loaded."""
+def load_checkpoint(path: Path, key: str) -> dict | None:
+    """The state dict (weights_only) stored for config key `key`, or None if absent; None and a warning
+    naming the file if it cannot be loaded or was made for another configuration."""
     path = Path(path)
     if not path.exists():
         return None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        stored = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types on corrupt archives
-        warnings.warn(f"ignoring checkpoint {path}: {_first_line(e)}", stacklevel=2)
+        warnings.warn(f"ignoring checkpoint {path}: {_first_line(e)}; retraining", stacklevel=2)
         return None
+    if not isinstance(stored, dict) or stored.get("config_key") != key or not isinstance(stored.get("model"), dict):
+        warnings.warn(f"ignoring checkpoint {path}: made for another configuration (key "
+                      f"{stored.get('config_key') if isinstance(stored, dict) else None!r}, expected {key!r}); retraining",
+                      stacklevel=2)
+        return None
+    return stored["model"]

@@ -348,7 +348,7 @@ def class_subset(labels: torch.Tensor, classes: list[int], per_class: int | floa
     0..k-1 in the order of `classes`.
 
     per_class: an int is a count per class, a float in (0, 1] a fraction of each class
-    (round(fraction * n_c), at least 1), None keeps every sample. The samples are chosen by a hash
+    (round(fraction * n_c) with Python's round, as the authors' int(round(f * n)), at least 1), None keeps every sample. The samples are chosen by a hash
     of (seed, index), so smaller subsets are nested in larger ones. A count above what a class
     holds is a ValueError, or with `clamp=True` is clamped to it (bug B7) with a warning that lists
     the effective counts.
@@ -368,7 +368,7 @@ def class_subset(labels: torch.Tensor, classes: list[int], per_class: int | floa
         n = counts[c] if 0 <= c < len(counts) else 0
         if n == 0:
             raise ValueError(f"class {c} has no samples in these labels")
-        m = n if per_class is None else per_class if isinstance(per_class, int) else max(1, _round(per_class * n))
+        m = n if per_class is None else per_class if isinstance(per_class, int) else max(1, round(per_class * n))
         if m > n:
             if not clamp:
                 raise ValueError(f"class {c} holds {n} samples, {m} requested; pass clamp=True to keep all {n}")

@@ -21,11 +21,11 @@ Data handling (`protocol.md` §5):
 - the 50 000 training images are split 90/10 with the seeded stratified split (O4), keyed on the
   sampling seed; test = the official 10 000, all images of the listed classes;
 - per-class subsets are chosen by a hash of (sampling seed, index) and are nested;
-- the augmentation of an image is a pure function of (sampling seed, CIFAR split, image index) and
-  the transform list: each split is augmented **once** and the fixed view is reused in every
-  epoch (as our Transforms-2D splits are), so a pretraining set with the target's classes and
-  transforms is identical to the target data. The original re-drew the augmentation every epoch;
-  this is a deviation (book: differences chapter). The LP features are cached once in any case.
+- the augmentation of an image is a pure function of (sampling seed, CIFAR split, image index, epoch)
+  and the transform list: training images are re-augmented every epoch (as the original did), the
+  evaluation splits (val, test, and a fresh evaluation pass over the training images) are fixed. A
+  pretraining set with the target's classes and transforms is therefore the target data. Linear probes
+  train on cached features of one augmented view (epoch 0).
 
 Pretrained models are cached under the effective per-class counts, so a count at or above what the
 split holds (CIFAR-10's 4 500, CIFAR-100's 500) shares the checkpoint of the full-data model.
@@ -42,15 +42,14 @@ import warnings
 import numpy as np
 import torch
 
-from invtl.t2d import cifar
-from invtl.engine import costs
-from invtl.t2d.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
-from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Splits, check_seeds, evaluate, pretrained, probe, probe_then_fine_tune
-from invtl.experiments.tvo.grid import CLASS_RELATIONSHIPS, SEEDS, TRANSFORM_SETS, draw_transform_sets
-from invtl.experiments.cifar_tvo.spec import SPEC
-from invtl.t2d.rng import derive
 from invtl.engine.runner import Experiment, Job
 from invtl.engine.train import Normalise
+from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Data, memoised
+from invtl.experiments.cifar_tvo.spec import SPEC
+from invtl.experiments.tvo.grid import Family, classes, draw_transform_sets, grid, points, pretraining_setup
+from invtl.t2d import cifar
+from invtl.t2d.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
+from invtl.t2d.rng import derive
 
 DATASETS = ("cifar10", "cifar100")
 NUM_TARGET = {"cifar10": 5, "cifar100": 50}
@@ -58,150 +57,133 @@ PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
 CHUNK = 8192  # images augmented per batch
 
 
-
 def task(config_seed: int, num_target: int) -> dict:
     """The seed's transformation sets (as E-1) and class lists (a random split of all 2N classes)."""
     rng = np.random.default_rng(config_seed)
     transforms = draw_transform_sets(rng)
     cands = [int(c) for c in rng.choice(np.arange(2 * num_target), 2 * num_target, replace=False)]
-    target, other = cands[:num_target], cands[num_target:]
-    return {
-        "transforms": transforms,
-        "target": target,
-        "classes": {"subset": target[: max(2, round(num_target / 3))], "disjoint": other, "same": target, "superset": cands},
-    }
+    return {"transforms": transforms, "target": cands[:num_target], "classes": classes(cands[:num_target], cands[num_target:])}
 
 
-
-def _points(s: dict, dataset: str) -> list[tuple[str, object]]:
-    return ([("class_relationship", r) for r in CLASS_RELATIONSHIPS] + [("architecture", a) for a in s["archs"]]
-            + [("pt_samples", n) for n in s["pt_samples"][dataset]] + [("ft_samples", f) for f in s["ft_samples"]])
-
-
-def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
-    s = SPEC.settings(profile)
-    check_seeds("cifar_tvo", seeds, SEEDS)
-    shared = {k: s[k] for k in ("width", "ft_sizes", "pt_epochs", "lp_epochs", "ft_epochs", "batch_size")}
-    out = []
-    for dataset in s["datasets"]:
-        cap = s["max_per_class"][dataset] if s["max_per_class"] else None
-        for seed in seeds:
-            config_seed, sampling_seed = SEEDS[seed]
-            for panel, value in _points(s, dataset):
-                for tset in TRANSFORM_SETS:
-                    config = dict(shared, dataset=dataset, num_target=NUM_TARGET[dataset], max_per_class=cap, panel=panel,
-                                  value=value, transform_set=tset, seed=seed, config_seed=config_seed,
-                                  sampling_seed=sampling_seed, init_seed=config_seed + 583, legacy=sorted(legacy))
-                    out.append(Job(config, run_job, panel=f"{dataset}/{panel}"))
-    return out
-
-
-def pretraining_setup(config: dict) -> tuple[str, str, int | None]:
-    """(architecture, pretraining class relationship, pretraining samples per class; None = all)."""
-    panel, value = config["panel"], config["value"]
-    arch = value if panel == "architecture" else "resnet18"
-    relation = value if panel == "class_relationship" else ("same" if panel == "ft_samples" else "disjoint")
-    per_class = value if panel == "pt_samples" else None
-    return arch, relation, per_class
-
-
-# ---------------------------------------------------------------------------------------------
-# Data
-
-
-def cifar_splits(config: dict, transforms: list[str], classes: list[int], per_class: int | float | None,
-                 device: torch.device) -> tuple[Splits, list[int]]:
-    """Augmented train/val/test of `classes` (labels 0..k-1 in list order) on `device`, and the
+def split_indices(config: dict, class_list: list[int], per_class: int | float | None) -> tuple[dict, list[int]]:
+    """split -> (CIFAR split it reads, indices into it, labels 0..k-1 in list order) of `class_list`, and the
     effective number of training images per class.
 
-    `per_class` limits the training split only (an int is a count per class, clamped to what the
-    split holds, bug B7; a float a fraction); val and test keep every image of the classes. With
-    the profile's `max_per_class` = [train, val, test], each split is first cut to that many
-    images per class (small profiles only).
-    """
+    `per_class` limits the training split only (an int is a count per class, clamped to what the split
+    holds, bug B7; a float a fraction); val and test keep every image of the classes. With the profile's
+    `max_per_class` = [train, val, test], each split is first cut to that many images per class (small
+    profiles only)."""
     name, seed = config["dataset"], config["sampling_seed"]
-    train_images, train_labels, _ = load_cifar(name, "train")
-    test_images, test_labels, _ = load_cifar(name, "test")
+    train_labels, test_labels = load_cifar(name, "train")[1], load_cifar(name, "test")[1]
     train_idx, val_idx = stratified_split(train_labels, seed)
-    sources = {"train": ("train", train_idx), "val": ("train", val_idx), "test": ("test", torch.arange(len(test_labels)))}
-    legacy = frozenset(f for f in config["legacy"] if f in CIFAR_LEGACY)
+    parts = {"train": ("train", train_idx), "val": ("train", val_idx), "test": ("test", torch.arange(len(test_labels)))}
+    cap = (config.get("max_per_class") or {})
     out, counts = {}, []
     for k, split in enumerate(SPLITS):
-        source, idx = sources[split]
-        images, labels = (train_images, train_labels) if source == "train" else (test_images, test_labels)
+        source, idx = parts[split]
+        labels = train_labels if source == "train" else test_labels
         with warnings.catch_warnings():  # clamping (B7) is expected here; the effective counts are returned
             warnings.simplefilter("ignore")
-            if config.get("max_per_class"):
+            if cap:
                 every = sorted(set(labels[idx].tolist()))
-                keep, _ = class_subset(labels[idx], every, config["max_per_class"][k], derive("cifar-cap", seed, split), clamp=True)
+                keep, _ = class_subset(labels[idx], every, cap[k], derive("cifar-cap", seed, split), clamp=True)
                 idx = idx[keep]
-            keep, remapped = class_subset(labels[idx], classes, per_class if split == "train" else None, seed, clamp=True)
-        idx = idx[keep]
-        key = derive("cifar-tvo", seed, source)  # transforms_sampling_seed = sampling_seed
-        augmented = torch.empty(len(idx), 3, cifar.SIZE, cifar.SIZE, dtype=torch.uint8, device=device)
-        for start in range(0, len(idx), CHUNK):
-            part = idx[start : start + CHUNK]
-            augmented[start : start + len(part)] = augment(images[part].to(device), transforms, key, part.to(device), legacy)
-        out[split] = (augmented, remapped.to(device))
+            keep, remapped = class_subset(labels[idx], class_list, per_class if split == "train" else None, seed, clamp=True)
+        out[split] = (source, idx[keep], remapped)
         if split == "train":
-            counts = remapped.bincount(minlength=len(classes)).tolist()
+            counts = remapped.bincount(minlength=len(class_list)).tolist()
     return out, counts
 
 
-def with_fraction(splits: Splits, fraction: float, seed: int) -> tuple[Splits, int]:
-    """The splits with `fraction` of every class of the training split (nested in larger
-    fractions), and the number of training images kept."""
-    images, labels = splits["train"]
-    num_classes = int(labels.max()) + 1
-    keep, _ = class_subset(labels.cpu(), list(range(num_classes)), float(fraction), derive("cifar-fraction", seed))
-    keep = keep.to(images.device)
-    return {**splits, "train": (images[keep], labels[keep])}, len(keep)
-
-
-def normaliser(config: dict, device: torch.device) -> Normalise:
-    """The dataset's normalisation, passed to the `common` training helpers (whose default is 0.5 / 0.5)."""
-    mean, std = NORMALISATION[config["dataset"]]
-    return Normalise(mean, std).to(device)
-
-
-# ---------------------------------------------------------------------------------------------
-# Jobs
-
-
-def run_job(config: dict, ctx) -> dict:
+def cifar_data(config: dict, transforms: list[str], class_list: list[int], per_class, device: torch.device) -> tuple[Data, list[int]]:
+    """Augmented CIFAR data of `class_list` on `device` and the effective training images per class: the
+    training images re-augmented every epoch, val / test and a fresh evaluation pass over the training
+    images augmented once (generated once per process)."""
     cifar.require(config["dataset"])
-    t = task(config["config_seed"], config["num_target"])
-    arch, relation, per_class = pretraining_setup(config)
-    pt_transforms, pt_classes = t["transforms"][config["transform_set"]], t["classes"][relation]
-    device, C = ctx.device, len(t["target"])
+    name, seed = config["dataset"], config["sampling_seed"]
+    legacy = frozenset(f for f in config["legacy"] if f in CIFAR_LEGACY)
+    images = {s: load_cifar(name, s)[0] for s in ("train", "test")}
+    parts, counts = split_indices(config, class_list, per_class)
 
-    pt, pt_counts = cifar_splits(config, pt_transforms, pt_classes, per_class, device)
+    def view(source: str, idx: torch.Tensor, epoch: int | None) -> torch.Tensor:
+        key = derive("cifar-tvo", seed, source, *(() if epoch is None else (epoch,)))  # transforms_sampling_seed = sampling_seed
+        out = torch.empty(len(idx), 3, cifar.SIZE, cifar.SIZE, dtype=torch.uint8, device=device)
+        for start in range(0, len(idx), CHUNK):
+            part = idx[start : start + CHUNK]
+            out[start : start + len(part)] = augment(images[source][part].to(device), transforms, key, part.to(device), legacy)
+        return out
+
+    splits = {}
+    for split, (source, idx, labels) in parts.items():
+        key = ("cifar", name, split, tuple(idx.tolist()), tuple(transforms), seed, tuple(sorted(legacy)), str(device))
+        splits[split] = memoised(key, lambda s=source, i=idx, y=labels: (view(s, i, None), y.to(device)))
+    source, train_idx, train_labels = parts["train"]
+    train_labels = train_labels.to(device)
+
+    def views(idx: torch.Tensor, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return view(source, train_idx[idx.cpu()], epoch), train_labels[idx]
+
+    if "fixed_views" in config["legacy"]:
+        views = lambda idx, epoch: (splits["train"][0][idx], train_labels[idx])  # noqa: E731
+    return Data(len(train_idx), views, splits), counts
+
+
+def with_fraction(data: Data, fraction: float, config: dict) -> tuple[Data, int]:
+    """The data with `fraction` of every class of the training images (nested in larger fractions; the
+    authors' per-class count round(fraction x n), at least 1), and the number of training images kept."""
+    labels = data.splits["train"][1]
+    keep, _ = class_subset(labels.cpu(), list(range(int(labels.max()) + 1)), float(fraction),
+                           derive("cifar-fraction", config["sampling_seed"]))
+    return data.take(keep), len(keep)
+
+
+def _task(config: dict) -> dict:
+    return task(config["config_seed"], config["num_target"])
+
+
+def _pretraining(config: dict, transforms: list[str], pt_classes: list[int], per_class, device) -> tuple[Data, dict]:
+    data, counts = cifar_data(config, transforms, pt_classes, per_class, device)
+    return data, {"dataset": config["dataset"], "pt_per_class": per_class, "pt_per_class_effective": counts,
+                  "n_pt": sum(counts), "target_classes": task(config["config_seed"], config["num_target"])["target"]}
+
+
+def _target(config: dict, transforms: list[str], target: list[int], device) -> Data:
+    return cifar_data(config, transforms, target, None, device)[0]
+
+
+def _full(config: dict) -> float:
+    return 1.0
+
+
+def _normalise(config: dict) -> Normalise:
+    """The dataset's CIFAR statistics (protocol §5)."""
+    return Normalise(*NORMALISATION[config["dataset"]])
+
+
+def _key(config: dict, extras: dict) -> dict:
     # keyed on the effective counts: a count at or above what the split holds is the full data (B7), one checkpoint
-    key = {"experiment": "cifar_tvo", "arch": arch, "relation": relation, "per_class": pt_counts, "transforms": pt_transforms,
-           "classes": pt_classes, **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed",
-                                                             "pt_epochs", "batch_size")}}
-    norm = normaliser(config, device)
-    model = pretrained(ctx, arch, len(pt_classes), pt["train"], config, key, normalise=norm)
-    result = {"dataset": config["dataset"], "arch": arch, "pt_classes": relation, "pt_per_class": per_class,
-              "pt_per_class_effective": pt_counts, "n_pt": sum(pt_counts), "pt_transforms": pt_transforms,
-              "target_transforms": t["transforms"]["same"], "target_classes": t["target"],
-              "training": evaluate(model, pt, norm)}
-    del pt
+    return {"experiment": "cifar_tvo", "per_class": extras["pt_per_class_effective"],
+            **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed", "pt_epochs", "batch_size")}}
 
-    ft_panel = config["panel"] == "ft_samples"
-    target, _ = cifar_splits(config, t["transforms"]["same"], t["target"], None, device)
-    lp_fraction = config["value"] if ft_panel else 1.0
-    lp_splits, n_lp = with_fraction(target, lp_fraction, config["sampling_seed"])
-    head, result["lp"] = probe(model, lp_splits, C, config, seed=config["init_seed"] + 1, progress=ctx.progress, normalise=norm)
-    result["lp"]["train_samples"] = n_lp
-    full_head = head if "legacy_lp_head_source" in config["legacy"] else None
-    result["ft"] = {}
-    for fraction in [lp_fraction] if ft_panel else config["ft_sizes"]:
-        splits, n = with_fraction(target, fraction, config["sampling_seed"])
-        result["ft"][str(fraction)] = {**probe_then_fine_tune(model, splits, C, config, seed=config["init_seed"] + 2,
-                                                              head=full_head, progress=ctx.progress, normalise=norm),
-                              "train_samples": n}
-    return result
+
+CIFAR = Family(task=_task, pretraining=_pretraining, target=_target, take=with_fraction, full_amount=_full,
+               normalise=_normalise, key=_key)
+
+SHARED = ("width", "ft_sizes", "pt_epochs", "lp_epochs", "ft_epochs", "batch_size", "pt_min_steps", "lp_min_steps",
+          "ft_min_steps")
+
+
+def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+    """Every dataset of the profile, whether or not its files are here (a job without them is not run)."""
+    s = SPEC.settings(profile)
+    out = []
+    for dataset in s["datasets"]:
+        cap = s["max_per_class"][dataset] if s["max_per_class"] else None
+        shared = {k: s[k] for k in SHARED if k in s} | {"dataset": dataset, "num_target": NUM_TARGET[dataset],
+                                                         "max_per_class": cap}
+        out += grid("cifar_tvo", CIFAR, profile, seeds, points(s, s["pt_samples"][dataset]), shared, legacy,
+                    panel_prefix=f"{dataset}/")
+    return out
 
 
 def split_sizes(config: dict) -> tuple[int, int, int]:
@@ -211,8 +193,10 @@ def split_sizes(config: dict) -> tuple[int, int, int]:
     return tuple(min(a, b) for a, b in zip(per_class, cap))
 
 
-def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
+def cost(config: dict, kind: str = "cpu") -> float:
+    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+    from invtl.engine import costs
+
     arch, relation, per_class = pretraining_setup(config)
     train, val, test = split_sizes(config)
     n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
@@ -220,21 +204,19 @@ def cost(config: dict) -> float:
     n_pt = n_classes * min(train, per_class or train)
     evals_pt, evals = n_classes * (val + test), config["num_target"] * (val + test)
     n_target = config["num_target"] * train
-    lp = config["value"] if config["panel"] == "ft_samples" else 1.0
-    ft = [lp] if config["panel"] == "ft_samples" else config["ft_sizes"]
-    seconds = costs.generate(n_pt + evals_pt + n_target + evals)
-    seconds += costs.train(arch, n_pt, config["pt_epochs"], config["width"]) + costs.features(arch, n_pt + evals_pt)
-    seconds += costs.features(arch, lp * n_target + evals) + costs.probe_steps(int(lp * n_target), config["lp_epochs"],
-                                                                                 config["batch_size"])
-    for f in ft:
-        n = int(f * n_target)
-        seconds += 2 * costs.features(arch, n + evals) + costs.probe_steps(n, config["lp_epochs"], config["batch_size"])
-        seconds += costs.train(arch, n, config["ft_epochs"], config["width"])
-    return seconds
+    ft_panel = config["panel"] == "ft_samples"
+    lp = config["value"] if ft_panel else 1.0
+    ft = [lp] if ft_panel else config["ft_sizes"]
+    n_lp = int(lp * n_target)
+    return costs.job(kind=kind, arch=arch, width=config["width"], pretrain=(n_pt, config["pt_epochs"], config.get("pt_min_steps", 0)),
+                     batch_size=config["batch_size"], generate=n_pt + evals_pt + n_target + evals + n_lp,
+                     features=n_pt + evals_pt + 2 * n_lp + evals + sum(2 * int(f * n_target) + 2 * evals for f in ft),
+                     probes=[(n_lp, config["lp_epochs"], config.get("lp_min_steps", 0))]
+                     + [(int(f * n_target), config["lp_epochs"], config.get("lp_min_steps", 0)) for f in ft if not ft_panel],
+                     fine_tunes=[(int(f * n_target), config["ft_epochs"], config.get("ft_min_steps", 0)) for f in ft])
 
 
 EXPERIMENT = Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
-                    "(transformations as augmentation)",
-                    panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
-                    default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS)
+                        "(transformations as augmentation)",
+                        panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
+                        default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost, legacy=LEGACY_OPTIONS)

@@ -42,20 +42,22 @@ flip and translation every epoch.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
 from invtl.engine import costs
-from invtl.t2d import sources
+from invtl.engine.invariance import invariance, twin_features
+from invtl.engine.runner import Experiment, Job
+from invtl.engine.train import Normalise, TrainConfig, embed, linear_probe
+from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, VERSION, Data, accuracies, check_seeds, evaluate, pretrained
+from invtl.experiments.ife.spec import SPEC
+from invtl.t2d import cifar, sources
 from invtl.t2d.cifar import class_subset, crop_flip, load_cifar, stratified_split
 from invtl.t2d.dataset import Transforms2D
-from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, accuracies, check_seeds, pretrained
-from invtl.engine.invariance import invariance, twin_features
-from invtl.experiments.ife.spec import SPEC
 from invtl.t2d.rng import Draws, derive
-from invtl.engine.runner import Experiment, Job
-from invtl.engine.train import TrainConfig, embed, linear_probe
 from invtl.t2d.transforms import Canvas, apply, composite, draw
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 493 (irrelevant_feature_extraction)
@@ -74,7 +76,7 @@ SHRUNK = 18  # round(0.55 * 32): the prototype canvas shrunk as a whole
 FIXED_AT = (16, -3)  # top-left corner of the shrunk canvas: the object covers about x 19-31, y 0-12
 TRANSLATE_BB = (21, 2, 12, 12)  # nominal box of the translate variant: shift (pos - 21, pos - 2), pos in 0..19
 CHUNK = 8192
-
+PAPER_PT_EPOCHS = 200  # the ViT recipe's warm-up and cosine period are set for this budget
 
 
 def task(config_seed: int) -> list[int]:
@@ -87,14 +89,15 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
     check_seeds("ife", seeds, SEEDS)
     source = source or s["source"]
     shared = {k: s[k] for k in ("arch", "width", "cifar_per_class", "n_objects", "pt_epochs", "lp_epochs", "batch_size",
-                                "eval_batch_size")}
+                                "eval_batch_size", "pt_min_steps", "lp_min_steps") if k in s}
     out = []
     for variant in s["variants"]:
         for seed in seeds:
             config_seed, sampling_seed = SEEDS[seed]
             for pt_task in TASKS:
                 config = dict(shared, variant=variant, pt_task=pt_task, seed=seed, config_seed=config_seed,
-                              sampling_seed=sampling_seed, init_seed=config_seed + 493, source=source, legacy=sorted(legacy))
+                              sampling_seed=sampling_seed, init_seed=config_seed + 493, source=source, legacy=sorted(legacy),
+                              version=VERSION)
                 out.append(Job(config, run_job, panel=variant))
     return out
 
@@ -135,18 +138,10 @@ def _prototypes(config: dict, device: torch.device) -> torch.Tensor:
     return fixed_objects(sources.load(config["source"], SIZE).objects[task(config["config_seed"])].to(device))
 
 
-def _composite(fixed: torch.Tensor, labels: torch.Tensor, backgrounds: torch.Tensor, translate: Draws | None) -> torch.Tensor:
-    out = torch.empty_like(backgrounds)
-    for start in range(0, len(labels), CHUNK):
-        stop = start + CHUNK
-        draws = None if translate is None else Draws(translate.key, translate.index[start:stop])
-        out[start:stop] = composite(place(fixed, labels[start:stop], draws), backgrounds[start:stop])
-    return out
-
-
 def _cifar(config: dict, device: torch.device, splits: tuple[str, ...] = SPLITS) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """CIFAR-10 split -> (backgrounds, CIFAR labels, indices into the CIFAR array); train and val
-    backgrounds cropped and flipped (keyed per image), test plain."""
+    """CIFAR-10 split -> (plain images, CIFAR labels, indices into the CIFAR array) on `device`, capped
+    per class in small profiles."""
+    cifar.require("cifar10")
     seed = config["sampling_seed"]
     train_images, train_labels, _ = load_cifar("cifar10", "train")
     test_images, test_labels, _ = load_cifar("cifar10", "test")
@@ -164,38 +159,78 @@ def _cifar(config: dict, device: torch.device, splits: tuple[str, ...] = SPLITS)
                 keep, _ = class_subset(labels[idx], list(range(NUM_CLASSES)), config["cifar_per_class"][k],
                                        derive("ife-cap", seed, split), clamp=True)
             idx = idx[keep]
-        x = images[idx].to(device)
-        if split != "test":
-            x = crop_flip(x, derive("ife-crop-flip", seed, "train"), idx.to(device))
-        out[split] = (x, labels[idx].to(device), idx)
+        out[split] = (images[idx].to(device), labels[idx].to(device), idx.to(device))
     return out
 
 
-def datasets(config: dict, device: torch.device) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, dict[str, torch.Tensor]]]:
-    """Image sets ("C", "C+O", "O") and label sets ("cifar" for C, "cifar" and "object" for C+O,
-    "object" for O), each a dict split -> tensor."""
+@dataclass
+class ImageSet:
+    """One kind of input ("C", "C+O" or "O"): fixed evaluation images per split (the training split's
+    a fresh evaluation pass), label sets per split, and the training images of any epoch."""
+
+    images: dict[str, torch.Tensor]
+    labels: dict[str, dict[str, torch.Tensor]]
+    views: Callable[[torch.Tensor, int], torch.Tensor]  # (training indices, epoch) -> uint8 images
+
+    def data(self, label: str) -> Data:
+        """The training data of one task on these inputs."""
+        y = {s: v[label] for s, v in self.labels.items()}
+        return Data(len(y["train"]), lambda idx, epoch: (self.views(idx, epoch), y["train"][idx]),
+                    {s: (self.images[s], y[s]) for s in SPLITS})
+
+
+def datasets(config: dict, device: torch.device) -> dict[str, ImageSet]:
+    """The image sets "C", "C+O" and "O" with their labels ("cifar" for C, "cifar" and "object" for C+O,
+    "object" for O). Training images are re-drawn every epoch (CIFAR crop and flip, and the object's
+    translation in the translate variant); evaluation images are drawn once."""
     seed, variant = config["sampling_seed"], config["variant"]
     fixed = _prototypes(config, device)
-    cifar = _cifar(config, device)
-    images = {"C": {}, "C+O": {}, "O": {}}
-    labels = {"C": {}, "C+O": {}, "O": {}}
-    for k, split in enumerate(SPLITS):
-        backgrounds, cifar_labels, _ = cifar[split]
-        n_co, n_o = len(cifar_labels), config["n_objects"][k]
-        objects = object_labels(config, seed, split, max(n_co, n_o), device)
-        translate = (Draws(derive("ife-translate", seed, split), torch.arange(max(n_co, n_o), device=device))
-                     if variant == "translate" else None)
-        images["C"][split], labels["C"][split] = backgrounds, {"cifar": cifar_labels}
-        images["C+O"][split] = _composite(fixed, objects[:n_co], backgrounds, _head(translate, n_co))
-        labels["C+O"][split] = {"cifar": cifar_labels, "object": objects[:n_co]}
-        black = torch.zeros(n_o, 3, SIZE, SIZE, dtype=torch.uint8, device=device)
-        images["O"][split] = _composite(fixed, objects[:n_o], black, _head(translate, n_o))
-        labels["O"][split] = {"object": objects[:n_o]}
-    return images, labels
+    cifar_parts = _cifar(config, device)
+    n_co, n_o = [len(cifar_parts[s][1]) for s in SPLITS], list(config["n_objects"])
+    objects = {s: object_labels(config, seed, s, max(n_co[k], n_o[k]), device) for k, s in enumerate(SPLITS)}
+
+    def translate(split: str, idx: torch.Tensor, epoch: int | None) -> Draws | None:
+        key = ("ife-translate", seed, split, *(() if epoch is None else (epoch,)))
+        return Draws(derive(*key), idx) if variant == "translate" else None
+
+    def backgrounds(split: str, idx: torch.Tensor, epoch: int | None) -> torch.Tensor:
+        plain, _, cifar_idx = cifar_parts[split]
+        if split == "test":
+            return plain[idx]
+        key = ("ife-crop-flip", seed, "train", *(() if epoch is None else (epoch,)))
+        return crop_flip(plain[idx], derive(*key), cifar_idx[idx])
+
+    def c(split, idx, epoch):
+        return backgrounds(split, idx, epoch)
+
+    def co(split, idx, epoch):
+        return _composite(fixed, objects[split][idx], backgrounds(split, idx, epoch), translate(split, idx, epoch))
+
+    def o(split, idx, epoch):
+        black = torch.zeros(len(idx), 3, SIZE, SIZE, dtype=torch.uint8, device=device)
+        return _composite(fixed, objects[split][idx], black, translate(split, idx, epoch))
+
+    out = {}
+    for name, make, sizes in (("C", c, n_co), ("C+O", co, n_co), ("O", o, n_o)):
+        images = {s: make(s, torch.arange(sizes[k], device=device), None) for k, s in enumerate(SPLITS)}
+        labels = {s: ({"object": objects[s][: sizes[k]]} if name == "O" else
+                      {"cifar": cifar_parts[s][1], **({"object": objects[s][: sizes[k]]} if name == "C+O" else {})})
+                  for k, s in enumerate(SPLITS)}
+        if "fixed_views" in config["legacy"]:
+            views = lambda idx, epoch, images=images: images["train"][idx]  # noqa: E731
+        else:
+            views = lambda idx, epoch, make=make: make("train", idx, epoch)  # noqa: E731
+        out[name] = ImageSet(images, labels, views)
+    return out
 
 
-def _head(draws: Draws | None, n: int) -> Draws | None:
-    return None if draws is None else Draws(draws.key, draws.index[:n])
+def _composite(fixed: torch.Tensor, labels: torch.Tensor, backgrounds: torch.Tensor, translate: Draws | None) -> torch.Tensor:
+    out = torch.empty_like(backgrounds)
+    for start in range(0, len(labels), CHUNK):
+        stop = start + CHUNK
+        draws = None if translate is None else Draws(translate.key, translate.index[start:stop])
+        out[start:stop] = composite(place(fixed, labels[start:stop], draws), backgrounds[start:stop])
+    return out
 
 
 def twin_sets(config: dict, device: torch.device) -> dict[str, torch.Tensor]:
@@ -235,32 +270,33 @@ def pretraining_key(config: dict) -> dict:
 
 def run_job(config: dict, ctx) -> dict:
     device, pt_task = ctx.device, config["pt_task"]
-    images, labels = datasets(config, device)
-    pt_images, pt_labels = images[INPUTS[pt_task]], {s: v[LABELS[pt_task]] for s, v in labels[INPUTS[pt_task]].items()}
-    model = pretrained(ctx, config["arch"], NUM_CLASSES, (pt_images["train"], pt_labels["train"]), config, pretraining_key(config))
-
-    feats = {name: {split: embed(model, x) for split, x in sets.items()} for name, sets in images.items()}
-    with torch.inference_mode():
-        own = {split: model.head(f).argmax(1) for split, f in feats[INPUTS[pt_task]].items()}
+    sets = datasets(config, device)
+    pt = sets[INPUTS[pt_task]].data(LABELS[pt_task])
+    model = pretrained(ctx, config["arch"], NUM_CLASSES, pt, config, pretraining_key(config), PAPER_PT_EPOCHS)
     result = {"pt_task": pt_task, "variant": config["variant"], "objects": task(config["config_seed"]),
-              "training": accuracies(own, pt_labels), "lp": {}}
+              "chance": 1 / NUM_CLASSES, "training": evaluate(model, pt.splits, ctx), "lp": {}}
 
-    cfg = TrainConfig(config["lp_epochs"], config["batch_size"])
+    # features once per image set: one training view (epoch 0) for the probes, and the evaluation splits
+    norm = Normalise().to(device)
+    fit = {name: embed(model, s.views(torch.arange(len(s.images["train"]), device=device), 0), ctx.rt, norm)
+           for name, s in sets.items()}
+    feats = {name: {split: embed(model, x, ctx.rt, norm) for split, x in s.images.items()} for name, s in sets.items()}
+    cfg = TrainConfig(config["lp_epochs"], config["batch_size"], min_steps=config.get("lp_min_steps", 0))
     for target in TASKS:
-        f, y = feats[INPUTS[target]], {s: v[LABELS[target]] for s, v in labels[INPUTS[target]].items()}
-        head = linear_probe(f["train"], y["train"], NUM_CLASSES, cfg, seed=config["init_seed"] + 1, progress=ctx.progress)
+        name = INPUTS[target]
+        y = {s: v[LABELS[target]] for s, v in sets[name].labels.items()}
+        head = linear_probe(fit[name], y["train"], NUM_CLASSES, cfg, seed=config["init_seed"] + 1, progress=ctx.progress)
         with torch.inference_mode():
-            result["lp"][target] = accuracies({s: head(f[s]).argmax(1) for s in SPLITS}, y)
-    del feats, images
+            result["lp"][target] = accuracies({s: head(feats[name][s]).argmax(1) for s in SPLITS}, y)
+    result["sizes"] = {"C": {s: len(x) for s, x in sets["C"].images.items()}, "O": {s: len(x) for s, x in sets["O"].images.items()}}
+    del feats, fit, sets
 
     twins = twin_sets(config, device)
     result["invariance"] = {}
     for pair in PAIRS:
-        fa, fb = twin_features(model, twins["a"], twins[pair], batch_size=config["eval_batch_size"])
+        fa, fb = twin_features(model, twins["a"], twins[pair], ctx.rt, norm, config["eval_batch_size"])
         seed = derive("permutation", config["seed"], config["variant"], pt_task, pair) & 0x7FFF_FFFF
         result["invariance"][pair] = invariance(fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS)
-    result["sizes"] = {name: {s: len(x) for s, x in sets.items()} for name, sets in
-                       {"C": {s: v["cifar"] for s, v in labels["C"].items()}, "O": {s: v["object"] for s, v in labels["O"].items()}}.items()}
     return result
 
 
@@ -269,16 +305,15 @@ def _sizes(config: dict) -> tuple[list[int], list[int]]:
     return cifar, list(config["n_objects"])
 
 
-def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
-    arch = config["arch"]
-    cifar, objects = _sizes(config)
-    n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar[0]
-    images = 2 * sum(cifar) + sum(objects)
-    seconds = costs.generate(images + 3 * cifar[2]) + costs.train(arch, n_train, config["pt_epochs"], config["width"])
-    seconds += costs.features(arch, images + 4 * cifar[2])
-    seconds += sum(costs.probe_steps(n, config["lp_epochs"], config["batch_size"]) for n in (cifar[0], cifar[0], cifar[0], objects[0]))
-    return seconds
+def cost(config: dict, kind: str = "cpu") -> float:
+    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+    cifar_sizes, objects = _sizes(config)
+    n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
+    images = 2 * sum(cifar_sizes) + sum(objects)
+    return costs.job(kind=kind, arch=config["arch"], width=config["width"], pretrain=(n_train, config["pt_epochs"], config.get("pt_min_steps", 0)),
+                     batch_size=config["batch_size"], generate=images + 3 * cifar_sizes[2],
+                     features=images + 2 * cifar_sizes[0] + objects[0] + 4 * cifar_sizes[2],
+                     probes=[(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in (*[cifar_sizes[0]] * 3, objects[0])])
 
 
 EXPERIMENT = Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",

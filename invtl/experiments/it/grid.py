@@ -28,8 +28,9 @@ import torch
 from invtl.t2d import cifar
 from invtl.engine import costs
 from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
-from invtl.experiments.common import LEGACY_OPTIONS, check_seeds, new_model, pretrained
-from invtl.engine.invariance import METRICS, invariance, normalise_half, twin_features
+from invtl.experiments.common import LEGACY_OPTIONS, VERSION, check_seeds, evaluate, model_key, new_model, pretrained, t2d_data
+from invtl.engine.invariance import METRICS, invariance, twin_features
+from invtl.engine.train import Normalise
 from invtl.experiments.it.spec import SPEC
 from invtl.t2d.rng import derive
 from invtl.engine.runner import Experiment, Job
@@ -45,6 +46,7 @@ DATA_TYPES = (*T2D_TYPES, *CIFAR_TYPES)
 CHUNK = 2048  # CIFAR images augmented per call (keyed per index: chunking does not change the images)
 GROUPS = {"img": "op-img", "rand": "rp-rand"}  # model group -> the data type it is trained on
 NUM_CLASSES = 30
+PAPER_PT_EPOCHS = 50  # the ViT recipe's warm-up and cosine period are set for this budget
 
 
 
@@ -76,7 +78,8 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
         for seed in seeds:
             config_seed, sampling_seed, twin_seeds = SEEDS[seed]
             base = dict(shared, arch=arch, seed=seed, config_seed=config_seed, sampling_seed=sampling_seed,
-                        twin_seeds=list(twin_seeds), init_seed=config_seed + 394, source=source, legacy=sorted(legacy))
+                        twin_seeds=list(twin_seeds), init_seed=config_seed + 394, source=source, legacy=sorted(legacy),
+                        version=VERSION)
             for group in s["groups"]:
                 out += [Job(dict(base, group=group, train_transform=t), run_job, panel=arch) for t in s["models"]]
             out.append(Job(dict(base, group="untrained", train_transform="none"), run_job, panel=arch))
@@ -89,34 +92,34 @@ def run_job(config: dict, ctx) -> dict:
     kwargs, objs = dataset_args(config, GROUPS[group])
     key = {"experiment": "it", "arch": arch, "group": group, "transform": config["train_transform"],
            **{k: config[k] for k in ("config_seed", "sampling_seed", "init_seed", "source", "n_train", "pt_epochs", "batch_size")}}
+    norm = Normalise().to(device)
+    data = t2d_data(config, [config["train_transform"]], objs, config["n_train"], device, **kwargs)
     if config["group"] == "untrained":  # the initial weights of the `none` img model
-        model = new_model(arch, NUM_CLASSES, config, {**key, "legacy": sorted(config["legacy"]), "width": config["width"]}).to(device)
+        model = new_model(arch, NUM_CLASSES, config, model_key(config, key)).to(device, memory_format=torch.channels_last)
     else:
-        train = _dataset(config, config["train_transform"], objs, config["n_train"], "train", kwargs).generate(device)
-        model = pretrained(ctx, arch, NUM_CLASSES, train, config, key)
-    scores: dict[str, dict[str, dict[str, float]]] = {}
-    not_measured = []
+        model = pretrained(ctx, arch, NUM_CLASSES, data, config, key, PAPER_PT_EPOCHS)
+    result = {"chance": 1 / NUM_CLASSES, "training": evaluate(model, data.splits, ctx), "scores": {}, "not_measured": []}
     for data_type in config["data_types"]:
         if data_type in CIFAR_TYPES:
             images = cifar_test_images(data_type, config["n_test"])
             if images is None:
-                not_measured.append(data_type)
+                result["not_measured"].append(data_type)
                 continue
-            normalise = cifar_normalise(data_type, config["legacy"])
+            normalise, batch = cifar_normalise(data_type, config["legacy"]).to(device), config["cifar_eval_batch_size"]
         else:
             kwargs, objs = dataset_args(config, data_type)
-            normalise = normalise_half
-        scores[data_type] = {}
+            normalise, batch = norm, config["eval_batch_size"]
+        result["scores"][data_type] = {}
         for t in config["eval_transforms"]:
             if data_type in CIFAR_TYPES:
                 a, b = (cifar_twin(images, t, ts, config["legacy"], device) for ts in config["twin_seeds"])
             else:
                 a, b = (_dataset(config, t, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
                         for ts in config["twin_seeds"])
-            fa, fb = twin_features(model, a, b, batch_size=config["eval_batch_size"], normalise=normalise)
+            fa, fb = twin_features(model, a, b, ctx.rt, normalise, batch)
             seed = derive("permutation", config["seed"], config["group"], config["train_transform"], data_type, t) & 0x7FFF_FFFF
-            scores[data_type][t] = invariance(fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS)
-    return {"scores": scores, "not_measured": not_measured}
+            result["scores"][data_type][t] = invariance(fa, fb, batch_size=batch, seed=seed, metrics=METRICS)
+    return result
 
 
 def cifar_test_images(name: str, n: int) -> torch.Tensor | None:
@@ -144,18 +147,11 @@ def cifar_twin(images: torch.Tensor, transform: str, twin_seed: int, legacy: lis
     return out
 
 
-def cifar_normalise(name: str, legacy: list[str]):
+def cifar_normalise(name: str, legacy: list[str]) -> Normalise:
     """The training normalisation 0.5/0.5, or the dataset's statistics with `legacy_cifar_eval_norm` (O2)."""
     if "legacy_cifar_eval_norm" not in legacy:
-        return normalise_half
-    mean, std = cifar.NORMALISATION[name]
-
-    def normalise(x: torch.Tensor) -> torch.Tensor:
-        m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1)
-        s = torch.tensor(std, device=x.device).view(1, 3, 1, 1)
-        return (x.float() / 255.0 - m) / s
-
-    return normalise
+        return Normalise()
+    return Normalise(*cifar.NORMALISATION[name])
 
 
 def _dataset(config: dict, transform: str, objs: list[int], n: int, split: str, kwargs: dict, transform_seed: int | None = None) -> Transforms2D:
@@ -165,13 +161,14 @@ def _dataset(config: dict, transform: str, objs: list[int], n: int, split: str, 
                         legacy=legacy, **kwargs)
 
 
-def cost(config: dict) -> float:
-    """Estimated GPU seconds of one job (planning only, see `invtl.engine.costs`)."""
-    arch, pairs = config["arch"], len(config["data_types"]) * len(config["eval_transforms"])
-    seconds = costs.generate(config["n_train"] + 2 * pairs * config["n_test"]) + costs.features(arch, 2 * pairs * config["n_test"])
-    if config["group"] != "untrained":
-        seconds += costs.train(arch, config["n_train"], config["pt_epochs"], config["width"])
-    return seconds
+def cost(config: dict, kind: str = "cpu") -> float:
+    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+    pairs = len(config["data_types"]) * len(config["eval_transforms"])
+    n, trained = config["n_train"], config["group"] != "untrained"
+    return costs.job(kind=kind, arch=config["arch"], width=config["width"],
+                     pretrain=(n, config["pt_epochs"], config.get("pt_min_steps", 0)) if trained else None,
+                     batch_size=config["batch_size"], generate=n + config["n_test"] + 2 * pairs * config["n_test"],
+                     features=n + config["n_test"] + 2 * pairs * config["n_test"])
 
 
 EXPERIMENT = Experiment("it", "E-5: transfer of invariance across objects, random data and backgrounds",

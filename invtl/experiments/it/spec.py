@@ -19,7 +19,8 @@ SPEC = Spec(
         "data_types": (DATA_TYPES, "8 Transforms-2D data types and the CIFAR-10 / CIFAR-100 test sets"),
         "n_train": (50_000, "protocol §2.3"), "n_test": (10_000, "protocol §2.3"),
         "pt_epochs": (50, "protocol §2.3"), "batch_size": (512, "protocol §2.3"),
-        "eval_batch_size": (2048, "the invariance batch of E-5 (protocol §2.3)"),
+        "eval_batch_size": (2048, "the invariance batch of E-5 on Transforms-2D data (protocol §2.3)"),
+        "cifar_eval_batch_size": (512, "the authors measured the CIFAR columns with batch 512"),
     },
     overrides={
         "smoke": {
@@ -29,6 +30,7 @@ SPEC = Spec(
             "data_types": (["op-img", "os-img", "rs-rand", "cifar10"], "four data types"),
             "n_train": (256, "tiny"), "n_test": (128, "tiny"), "pt_epochs": (2, "tiny"),
             "batch_size": (64, "tiny datasets"), "eval_batch_size": (64, "tiny test sets"),
+            "cifar_eval_batch_size": (64, "tiny test sets"),
         },
         "cpu": {
             "archs": (["resnet18"], "CPU budget"), "seeds": ([0, 1, 2], "3 seeds"),
@@ -38,6 +40,7 @@ SPEC = Spec(
             "data_types": (["op-img", "os-img", "rs-rand"], "CPU budget"),
             "n_train": (1_000, "CPU budget"), "n_test": (512, "CPU budget"), "pt_epochs": (5, "CPU budget"),
             "batch_size": (128, "small datasets"), "eval_batch_size": (256, "small test sets"),
+            "cifar_eval_batch_size": (256, "small test sets"),
         },
         "fast": {
             "archs": (["resnet18"], "the paper reports ResNet-18"), "seeds": ([0, 1, 2], "3 seeds"),
