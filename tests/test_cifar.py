@@ -320,3 +320,20 @@ def test_crop_flip():
     perm = torch.randperm(1000, generator=torch.Generator().manual_seed(0))
     assert torch.equal(crop_flip(images[perm], 9, idx[perm]), out[perm])
     assert not torch.equal(crop_flip(images, 10, idx), out)
+
+
+def test_augment_tracks_the_originals_rgb_and_rgba_modes():
+    """The authors' CIFAR images stay PIL "RGB" through rotate (black, opaque corners that a later invert turns
+    white) and become RGBA after scale (transparent corners: a later invert pastes them to black)."""
+    images = torch.full((4, 3, 32, 32), 100, dtype=torch.uint8)
+    idx = torch.arange(4)
+    rotated = augment(images, ["rotate", "invert"], key=1, indices=idx)
+    corner = rotated[:, :, 0, 0]
+    turned = augment(images, ["rotate"], key=1, indices=idx)[:, :, 0, 0] == 0  # rotated away from the corner
+    fired = rotated[:, 0, 16, 16] == 155  # the centre stays inside the rotated image
+    assert fired.any() and turned.all()
+    for i in range(4):
+        if turned[i].all():
+            assert corner[i].tolist() == ([255] * 3 if fired[i] else [0] * 3)
+    scaled = augment(images, ["scale", "invert"], key=2, indices=idx)
+    assert (scaled[:, :, 0, 0] == 0).all()  # transparent border: pasted through alpha 0, whether invert fired or not

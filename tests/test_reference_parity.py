@@ -186,14 +186,84 @@ def _fired(name: str, g: torch.Generator) -> dict:
     return params
 
 
+def _paste_levels(rgb: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """PIL's paste of RGB through `alpha` onto (0, 0, 0, 0), in its integer arithmetic:
+    (v a + 128 + ((v a + 128) >> 8)) >> 8."""
+    t = rgb.long() * alpha.long() + 128
+    return ((t + (t >> 8)) >> 8).float()
+
+
+def test_paste_is_pils_integer_rounding() -> None:
+    """The batched wrapper's paste equals PIL's MULDIV255 for every (level, alpha) pair, and is
+    the identity under alpha 255."""
+    from invtl.t2d.transforms import _paste
+
+    v = torch.arange(256.0).view(1, 1, 256, 1).expand(1, 3, 256, 256)
+    a = torch.arange(256.0).view(1, 1, 1, 256).expand(1, 1, 256, 256)
+    out = _paste(v, a)
+    assert torch.equal(out[:, 3:], a)
+    assert torch.equal(out[:, :3], _paste_levels(v, a))
+    assert torch.equal(out[0, 0, :, 255], torch.arange(256.0)) and (out[0, 0, :, 0] == 0).all()
+
+
+def _objects_with_hidden_rgb(n: int) -> torch.Tensor:
+    """`_objects` with non-zero RGB under alpha 0 (the offline emoji have up to 2 there)."""
+    objs = _objects(n)
+    hidden = (objs[:, 3:] == 0).expand(-1, 3, -1, -1)
+    objs[:, :3][hidden] = torch.randint(0, 256, (int(hidden.sum()),), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+    return objs
+
+
 @pytest.mark.parametrize("name", [*WRAPPED, "sharpen"])
 def test_reference_keeps_alpha(name: str) -> None:
-    """Spec §5.1: the wrapped photometric ops and sharpen leave the alpha bit-identical."""
+    """Spec §5.1: the wrapped photometric ops and sharpen leave the alpha bit-identical. The wrapped
+    ones paste their RGB through it, fired or not: RGB under alpha 0 becomes 0, and a gate that is
+    off leaves round(RGB alpha / 255)."""
     g = torch.Generator().manual_seed(0)
-    for obj in _objects(8):
-        out, bb = reference.apply(name, _pil(obj), _fired(name, g), BB, size=S)
-        assert out.mode == "RGBA" and bb == BB
-        assert torch.equal(_tensor(out)[3], obj[3].float())
+    for obj in _objects_with_hidden_rgb(8):
+        for fired in (True, False) if name in ("grayscale", "posterize", "invert", "noise") else (True,):
+            params = _fired(name, g)
+            if not fired:
+                params["apply"] = False
+            out, bb = reference.apply(name, _pil(obj), params, BB, size=S)
+            assert out.mode == "RGBA" and bb == BB
+            rgba = _tensor(out)
+            assert torch.equal(rgba[3], obj[3].float())
+            if name in WRAPPED:
+                assert (rgba[:3, obj[3] == 0] == 0).all()
+                if not fired:
+                    assert torch.equal(rgba[:3], _paste_levels(obj[:3], obj[3]))
+
+
+@pytest.mark.parametrize("name", WRAPPED)
+def test_batched_wrapper_pastes_through_alpha(name: str) -> None:
+    """The batched wrapped ops: alpha unchanged, RGB = round(op(RGB) alpha / 255) (0 under alpha 0)
+    for fired and idle samples alike, equal to the reference (whose op runs on PIL images), and on
+    an opaque canvas (CIFAR's whole images) the paste is the identity: the op's RGB as it is."""
+    objs = _objects_with_hidden_rgb(N)
+    canvas = Canvas(objs.float(), torch.tensor([BB] * N))
+    params = draw(name, Draws(9, torch.arange(N)), canvas)
+    if "apply" in params:
+        params["apply"] = torch.arange(N) % 2 == 0
+    out, refs = _both(name, canvas, params, [(_pil(o), BB) for o in objs])
+    assert torch.equal(out.rgba, torch.stack([_tensor(img) for img, _ in refs]))
+    assert torch.equal(out.rgba[:, 3], objs[:, 3].float())
+    assert (out.rgba[:, :3] * (objs[:, 3:] == 0)).eq(0).all()
+    if "apply" in params:
+        idle = ~params["apply"]
+        assert torch.equal(out.rgba[idle, :3], _paste_levels(objs[idle, :3], objs[idle, 3:]))
+    opaque = objs.float()
+    opaque[:, 3] = 255
+    always = {**params, "apply": torch.ones(N, dtype=torch.bool)} if "apply" in params else params
+    fired = apply(name, Canvas(opaque, canvas.bb), always).rgba
+    gated = apply(name, Canvas(opaque, canvas.bb), params).rgba
+    assert (fired[:, 3] == 255).all() and (gated[:, 3] == 255).all()
+    if "apply" in params:  # idle samples keep their RGB exactly
+        on = params["apply"]
+        assert torch.equal(gated[~on], opaque[~on]) and torch.equal(gated[on], fired[on])
+    for i in range(0, N, 7):  # the op alone, on the plain RGB image (no alpha, no paste)
+        op = reference._rgb_op(name, _sample(always, i), frozenset())
+        assert torch.equal(fired[i, :3], _tensor(op(_pil(opaque[i].to(torch.uint8)).convert("RGB"))))
 
 
 @pytest.mark.parametrize("name", ["blur", "pixelate", "elastic", "erasing"])

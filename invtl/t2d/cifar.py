@@ -400,8 +400,11 @@ def augment(images: torch.Tensor, transforms: list[str], key: int, indices: torc
 
     Sample i's parameters come from keyed random numbers on (key, indices[i], position, name), so
     the same key gives the same augmentation of an index in any batch, and twin sets use two keys.
-    The image is an opaque RGBA canvas; uncovered and erased areas are transparent black, and the
-    alpha is dropped at the end (PIL's RGBA -> RGB). `translate` shifts by pos - 4 in {-4..+5} per
+    As in the authors' code, a CIFAR image stays a PIL "RGB" image until a transform returns RGBA: `scale`
+    and `translate` always do, `erasing` when it fires. While a sample is "RGB", every step's uncovered
+    pixels are opaque black (rotate, shear and elastic fill RGB images with black) and the RGB-only
+    transforms do not paste through an alpha; afterwards uncovered and erased areas are transparent
+    black and wrapped transforms paste. The alpha is dropped at the end (PIL's RGBA -> RGB). `translate` shifts by pos - 4 in {-4..+5} per
     axis, with `legacy_cifar_translate` by pos + 4 in {4..13} (bug B6); `legacy_noise_wrap` as in
     `invtl.t2d.transforms`. Returns uint8 (N, 3, S, S) on the images' device.
     """
@@ -416,13 +419,20 @@ def augment(images: torch.Tensor, transforms: list[str], key: int, indices: torc
     opaque = torch.full((N, 1, S, S), 255.0, device=images.device)
     full = torch.tensor([0, 0, S, S], device=images.device).expand(N, 4)
     canvas = Canvas(torch.cat([images.float(), opaque], 1), full)
+    rgb_mode = torch.ones(N, 1, 1, 1, dtype=torch.bool, device=images.device)
     for position, name in enumerate(t for t in transforms if t != "none"):
         rng = Draws(derive("cifar-transform", key, position, name), indices)
         if name == "translate":  # no object box: shift the canvas directly (bb at the origin)
             at_origin = Canvas(canvas.rgba, torch.zeros_like(full))
             canvas = apply(name, at_origin, _translate_shift(rng, S, "legacy_cifar_translate" in legacy))
         else:
-            canvas = apply(name, canvas, draw(name, rng, canvas), legacy)
+            params = draw(name, rng, canvas)
+            canvas = apply(name, canvas, params, legacy)
+            if name == "erasing":
+                rgb_mode &= ~params["apply"].view(N, 1, 1, 1)
+        if name in ("scale", "translate"):
+            rgb_mode = torch.zeros_like(rgb_mode)
+        canvas.rgba[:, 3:] = torch.where(rgb_mode, 255.0, canvas.rgba[:, 3:])  # an "RGB" image is opaque
     return canvas.rgba[:, :3].to(torch.uint8)
 
 

@@ -5,16 +5,20 @@ authors' original code used (spec ``transforms2d.md`` §5). This module is (a) t
 tensor implementation (:mod:`invtl.t2d.transforms`) is tested against with identical parameters, and
 (b) the original-like per-sample baseline of the data benchmark (:class:`ReferenceDataset`).
 
-Deliberate deviation from the original: the RGB-only wrapper (hue, brightness, grayscale,
-posterize, invert, noise, contrast) re-attaches the *original* alpha to the transformed RGB.  The
-original pasted the RGB through the alpha onto a transparent canvas, which additionally multiplies
-the RGB of partly transparent rim pixels by alpha ("rim darkening", spec §9 minor notes); that is
-not reproduced.
+The RGB-only wrapper of hue, brightness, grayscale, posterize, invert, noise and contrast is the
+original's (``_with_transparency``, spec §5.1): the op runs on ``img.convert("RGB")`` and its
+result is pasted with PIL ``Image.paste`` through the input image's alpha onto a (0, 0, 0, 0)
+canvas, so partly transparent pixels end with RGB x alpha / 255, fully transparent ones with RGB 0,
+and the alpha is unchanged. The paste happens also when a gated one (grayscale, posterize, invert,
+noise) does not fire, as in the original, where the gate sits inside the wrapped op. Like the
+original, an image in PIL mode "RGB" (a whole CIFAR image before any scale, translate or erasing,
+which return RGBA) goes through the op unpasted.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +29,8 @@ from torchvision.transforms import InterpolationMode
 BBox = tuple[int, int, int, int]
 
 _GATE_ONLY = ("v_flip", "h_flip", "grayscale", "posterize", "invert", "sharpen", "pixelate")
+WRAPPED = ("hue", "brightness", "grayscale", "posterize", "invert", "noise", "contrast")
+"""The transforms under the original's RGB-only wrapper (`_rgb_only`)."""
 ERASE_SIZE = 14
 ELASTIC_ALPHA = 150.0
 ELASTIC_SIGMA = 5.0
@@ -36,14 +42,34 @@ def _transparent(size: int) -> Image.Image:
 
 
 def _rgb_only(op: Callable[[Image.Image], Image.Image], img: Image.Image) -> Image.Image:
-    """Apply ``op`` to the RGB channels and re-attach the original alpha unchanged.
-
-    Unlike the original's paste through the alpha, partly transparent rim pixels keep their RGB
-    (no rim darkening, spec §9).
-    """
-    out = op(img.convert("RGB")).convert("RGBA")
-    out.putalpha(img.getchannel("A"))
+    """The original's ``_with_transparency(op)``: an RGB image goes through ``op`` as it is; an
+    RGBA one has ``op`` applied to its RGB, and the result pasted through its alpha (``mask=img``)
+    onto a transparent canvas, i.e. RGB -> round(RGB a / 255) with PIL's integer rounding and the
+    alpha unchanged."""
+    if img.mode == "RGB":
+        return op(img)
+    out = _transparent(img.width)
+    out.paste(op(img.convert("RGB")), (0, 0), img)
     return out
+
+
+def _rgb_op(name: str, p: dict[str, Any], legacy: frozenset[str]) -> Callable[[Image.Image], Image.Image]:
+    """The RGB op of wrapped transform ``name`` with one sample's parameters."""
+    if name == "hue":
+        return lambda x: F.adjust_hue(x, float(p["h"]))
+    if name == "brightness":
+        return lambda x: F.adjust_brightness(x, float(p["b"]))
+    if name == "grayscale":
+        return lambda x: F.rgb_to_grayscale(x, num_output_channels=3)
+    if name == "posterize":
+        return lambda x: F.posterize(x, 1)
+    if name == "invert":
+        return F.invert
+    if name == "noise":
+        return lambda x: _add_noise(x, p["noise"], "legacy_noise_wrap" in legacy)
+    if name == "contrast":
+        return lambda x: F.adjust_contrast(x, float(p["c"]))
+    raise ValueError(f"{name!r} is not a wrapped transform")
 
 
 def _add_noise(rgb: Image.Image, noise: np.ndarray, wrap: bool) -> Image.Image:
@@ -110,7 +136,10 @@ def apply(
         return _scale(img, bb, float(p["f"]), size, "legacy_scale_bb" in legacy)
     if name == "translate":
         return _translate(img, bb, int(p["px"]), int(p["py"]), size)
-    if name == "none" or ("apply" in p and not bool(p["apply"])):
+    fired = bool(p.get("apply", True))
+    if name in WRAPPED:  # a gate that does not fire makes the op the identity; the paste remains
+        return _rgb_only(_rgb_op(name, p, legacy) if fired else (lambda x: x), img), bb
+    if name == "none" or not fired:
         return img, bb
 
     if name == "v_flip":
@@ -122,31 +151,17 @@ def apply(
     elif name == "shear":
         shear = [float(p["sx"]), float(p["sy"])]
         out = F.affine(img, 0.0, [0, 0], 1.0, shear, interpolation=InterpolationMode.NEAREST, fill=0)
-    elif name == "hue":
-        out = _rgb_only(lambda x: F.adjust_hue(x, float(p["h"])), img)
-    elif name == "brightness":
-        out = _rgb_only(lambda x: F.adjust_brightness(x, float(p["b"])), img)
-    elif name == "grayscale":
-        out = _rgb_only(lambda x: F.rgb_to_grayscale(x, num_output_channels=3), img)
-    elif name == "posterize":
-        out = _rgb_only(lambda x: F.posterize(x, 1), img)
-    elif name == "invert":
-        out = _rgb_only(F.invert, img)
     elif name == "sharpen":
         out = F.adjust_sharpness(img, 7.0)
     elif name == "blur":
         sigma = float(p["sigma"])
         out = F.gaussian_blur(img, [7, 7], [sigma, sigma])
-    elif name == "noise":
-        out = _rgb_only(lambda x: _add_noise(x, p["noise"], "legacy_noise_wrap" in legacy), img)
     elif name == "pixelate":
         out = _pixelate(img, size)
     elif name == "elastic":
         out = _elastic(img, p["displacement"])
     elif name == "erasing":
         out = _erase(img, int(p["x"]), int(p["y"]))
-    elif name == "contrast":
-        out = _rgb_only(lambda x: F.adjust_contrast(x, float(p["c"])), img)
     else:
         raise ValueError(f"unknown transform {name!r}")
     return out, bb
