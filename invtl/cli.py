@@ -94,11 +94,29 @@ def _parser() -> argparse.ArgumentParser:
     claims = commands.add_parser(
         "claims", help="check the paper's claims C1-C8 against the results store",
         description="Print every headline claim of the paper (C1-C8): the paper's value, ours with the seeds it rests "
-                    "on, and a verdict, computed from the results store for one profile.")
+                    "on, and a verdict computed from the results store for one profile: holds (every part ran on models "
+                    "that learned, and it is true), partial (true where it ran; the missing or untestable parts are "
+                    "named), fails, untestable (the compared models did not learn), not run.")
     claims.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
     claims.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)")
     claims.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids to use (default: the profile's)")
-    claims.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
+    claims.add_argument("--on-paper", action="store_true",
+                        help="run every check on the paper's own numbers (each must hold) instead of the store")
+    claims.add_argument("--json", action="store_true", help="print a JSON list, one object per claim with its verdict "
+                        "(holds, partial, fails, untestable, not run) and provenance")
+
+    store = commands.add_parser("store", help="inspect the results store").add_subparsers(dest="action", required=True)
+    check = store.add_parser(
+        "check", help="list missing, corrupt, orphaned, dirty and changed-code records of a profile",
+        description="Check the results store of one profile against every experiment's grid: missing jobs, corrupt "
+                    "files (unreadable, wrong hash, incomplete result), orphaned records (configurations no longer in "
+                    "the grid: older settings or semantics), records computed from uncommitted code (dirty), and "
+                    "records whose code changed since their commit (kept: same configuration). Exit 1 when a record "
+                    "is missing or corrupt.")
+    check.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    check.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)")
+    check.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
+    check.add_argument("--json", action="store_true", help="print one JSON object: experiment -> category -> entries")
 
     book = commands.add_parser(
         "book", help="execute the notebooks and build the book (HTML)",
@@ -179,6 +197,34 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_check(args: argparse.Namespace) -> int:
+    from invtl.engine import runner, store
+    from invtl.experiments import SPECS, experiment
+
+    root = store.Store(args.results) if args.results else store.Store()
+    if args.results and not root.root.is_dir():
+        print(f"invtl: error: results directory {root.root} does not exist", file=sys.stderr)
+        return 2
+    report = {}
+    for name in args.only or SPECS:
+        exp = experiment(name)
+        configs = [j.config for j in runner.select_jobs(exp, args.profile, None, None, (1, 1))]
+        report[name] = store.audit(root, args.profile, name, configs, exp.result_keys, exp.code)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        for name, found in report.items():
+            counts = ", ".join(f"{len(v)} {k}" for k, v in found.items())
+            print(f"{name} [{args.profile}]: {counts}")
+            for category, entries in found.items():
+                for entry in entries[:20]:
+                    print(f"  {category}: {entry}")
+                if len(entries) > 20:
+                    print(f"  {category}: ... {len(entries) - 20} more")
+    bad = any(found["missing"] or found["corrupt"] for found in report.values())
+    return 1 if bad else 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from invtl.book import build
 
@@ -228,7 +274,8 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 
 HANDLERS = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
-            ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan}
+            ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan,
+            ("store", "check"): _store_check}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,19 +4,17 @@ handling, notebook sources, and (when Chromium and a built book are present) the
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from invtl import claims
-from invtl import stats
 from invtl.book import build, sphinx
 from invtl.book import html as book_html
-from invtl.experiments.tm import analysis as tm_analysis
 from invtl import paper as pv
 from invtl.cli import main
 
@@ -45,8 +43,18 @@ def _markdown_tables(text: str) -> list[tuple[int, list[str], list[list[str]]]]:
     return out
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference file {REFERENCE} not present")
+def _reference_or_skip() -> None:
+    """Fail in CI (CI=true) when the reference file is absent, so a broken layout cannot pass unnoticed; skip
+    elsewhere (a user's clone has no ../shared)."""
+    if REFERENCE.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"reference file {REFERENCE} not present in CI")
+    pytest.skip(f"reference file {REFERENCE} not present")
+
+
 def test_paper_tables_match_the_reference_file_cell_by_cell():
+    _reference_or_skip()
     tables = _markdown_tables(REFERENCE.read_text(encoding="utf-8"))
     assert list(pv.TABLES) == TABLE_ORDER
     assert len(tables) == len(TABLE_ORDER)
@@ -57,8 +65,8 @@ def test_paper_tables_match_the_reference_file_cell_by_cell():
         assert t.source_line == line, tid
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference file {REFERENCE} not present")
 def test_claims_match_the_reference_file_word_for_word():
+    _reference_or_skip()
     text = REFERENCE.read_text(encoding="utf-8")
     section = text[text.index("## Headline claims"):]
     blocks = re.split(r"\n(?=\d\. \*\*C\d\*\*)", section)[1:]
@@ -87,75 +95,13 @@ def test_every_table_and_claim_has_provenance_and_an_experiment():
     assert set(claims.EXPERIMENT_OF) == set(pv.CLAIMS)
 
 
-# --- C8 check on synthetic records -------------------------------------------------------------------
-
-def _tm_records(matrix: np.ndarray, seeds=(0, 1), arch: str = "resnet18", noise: float = 0.0, skip_k=None) -> list[dict]:
-    n = matrix.shape[0]
-    rng = np.random.default_rng(0)
-    out = []
-    for seed in seeds:
-        for k in range(1, n + 1):
-            if skip_k == k and seed == seeds[-1]:
-                continue
-            transfer = [{"j": j, "test_accuracy": float(matrix[k - 1, j - 1] + noise * rng.standard_normal()),
-                         "pooled_accuracy": float(matrix[k - 1, j - 1])} for j in range(1, n + 1)]
-            out.append({"config": {"arch": arch, "seed": seed, "k": k, "num_transforms": n},
-                        "result": {"transfer": transfer, "pretraining": {"test_accuracy": 1.0}}, "provenance": {}})
-    return out
 
 
-def _paper_like() -> np.ndarray:
-    m = np.array([[pv.number(c) for c in row[1:]] for row in pv.TABLES["E-6"].rows])
-    return np.where(np.array([[pv.approximate(c) for c in row[1:]] for row in pv.TABLES["E-6"].rows]), 0.995, m)
 
-
-def test_c8_holds_on_the_paper_matrix_and_reports_the_seeds():
-    ours, verdict = tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(3, 7)))
-    assert verdict == "holds"
-    assert "seeds 3, 7" in ours and "8 transforms" in ours
-
-
-def test_c8_fails_when_a_row_rises_or_a_subset_target_is_low():
-    rising = _paper_like()
-    rising[0, 5] = rising[0, 4] + 0.05
-    assert tm_analysis.check_c8(_tm_records(rising))[1] == "fails"
-    low = _paper_like()
-    low[3, 1] = 0.9
-    assert tm_analysis.check_c8(_tm_records(low))[1] == "fails"
-    chance = np.full((3, 3), 1 / 30)
-    assert tm_analysis.check_c8(_tm_records(chance, seeds=(0,)))[1] == "fails"
-
-
-def test_c8_counts_only_complete_seeds_and_says_not_run_without_any():
-    ours, verdict = tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(0, 1), skip_k=4))
-    assert verdict == "holds" and "seeds 0 [" not in ours and "seeds 0]" in ours
-    assert tm_analysis.check_c8(_tm_records(_paper_like(), seeds=(0,), skip_k=4))[1] == "not run"
-    assert tm_analysis.check_c8(_tm_records(_paper_like(), arch="vgg11"))[1] == "not run"
-
-
-def test_ci95_is_nan_for_one_seed_and_a_t_interval_otherwise():
-    assert np.isnan(stats.ci95(np.array([[0.5, 0.6]]))).all()
-    half = stats.ci95(np.array([0.0, 1.0]))
-    assert half == pytest.approx(12.7062 * np.std([0.0, 1.0], ddof=1) / np.sqrt(2), rel=1e-4)  # t(0.975, 1 df)
 
 
 # --- command line ------------------------------------------------------------------------------------
 
-def test_claims_json_on_an_empty_store_is_not_run_with_exactly_four_keys(tmp_path, capsys):
-    assert main(["claims", "--profile", "smoke", "--json", "--results", str(tmp_path)]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert [o["id"] for o in out] == [f"C{i}" for i in range(1, 9)]
-    for o in out:
-        assert set(o) == {"id", "paper", "ours", "verdict"}
-        assert o["verdict"] == "not run" and o["paper"]
-
-
-def test_claims_text_lists_every_claim(tmp_path, capsys):
-    assert main(["claims", "--results", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    for i in range(1, 9):
-        assert f"C{i} " in out
-    assert "0 hold, 0 fail, 8 not run" in out
 
 
 @pytest.mark.parametrize("argv", [["book", "--only", "no_such_notebook"], ["book", "--profile", "bogus"],

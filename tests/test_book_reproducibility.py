@@ -48,7 +48,7 @@ def test_grid_size_and_store_rows_count_the_current_grid(tmp_path):
     store = Store(tmp_path)
     jobs = select_jobs(experiment("tm"), "smoke", None, None, (1, 1))
     for job in jobs[:2]:
-        store.save("smoke", "tm", job.config, {}, PROV)
+        store.save("smoke", "tm", job.config, {"pretraining": {}, "transfer": []}, PROV)
     store.save("smoke", "old", {"seed": 4}, {}, {**PROV, "git_commit": "fedcba9876543210", "wall_time_s": 90.0})
     assert rep.grid_size("tm", "smoke", str(tmp_path)) == (2, len(jobs))
     rows = {r[1]: r for r in rep.store_rows(str(tmp_path))}

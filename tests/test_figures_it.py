@@ -93,7 +93,7 @@ def test_son_table_puts_ours_with_n_and_ci_over_the_papers():
     assert f"<b>0.130 ± {values.std(ddof=1):.3f}</b>" in text
     assert "n = 6, 3 seeds · 95 % CI ±" in text
     assert "paper <b>0.12±.07</b>" in text and "paper 0.40±.15" in text
-    assert text.count(analysis.NOT_MEASURED) == 6  # CIFAR-10 and CIFAR-100 for three rows
+    assert text.count(analysis.NOT_IN_PROFILE) == 6  # CIFAR-10 and CIFAR-100 (not in these records) for three rows
 
 
 def test_son_table_on_stored_records(stored):

@@ -29,15 +29,16 @@ def _cell(value, bold_markers: bool = True) -> str:
 
 
 def html_table(columns: Sequence[str], rows: Iterable[Sequence], caption: str | None = None,
-               left: int = 1, classes: str = "", wrap: bool = False) -> str:
+               left: int = 1, classes: str = "", wrap: bool = False, row_classes: Sequence[str] | None = None) -> str:
     """An HTML table in the book's style: the first `left` columns left-aligned, the others right-aligned
-    with tabular figures; `**x**` in a cell is shown bold."""
+    with tabular figures; `**x**` in a cell is shown bold; `row_classes` gives each body row a CSS class."""
     head = "".join(f'<th class="{"l" if i < left else "r"}">{_cell(c)}</th>' for i, c in enumerate(columns))
     body = []
-    for row in rows:
+    for k, row in enumerate(rows):
         cells = "".join(f'<td class="{"l" if i < left else "r"}">{v if isinstance(v, _Raw) else _cell(v)}</td>'
                         for i, v in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
+        css = f' class="{row_classes[k]}"' if row_classes else ""
+        body.append(f"<tr{css}>{cells}</tr>")
     cap = f'<p class="invtl-caption">{_cell(caption)}</p>' if caption else ""
     classes += " invtl-wrap" if wrap else ""
     return (f'<div class="invtl-tablewrap">{cap}<table class="invtl-table {classes}"><thead><tr>{head}</tr></thead>'
@@ -53,7 +54,7 @@ def raw(text: str) -> _Raw:
 
 
 def verdict_badge(verdict: str) -> _Raw:
-    cls = {"holds": "holds", "fails": "fails"}.get(verdict, "notrun")
+    cls = {"holds": "holds", "fails": "fails", "partial": "partial", "untestable": "untestable"}.get(verdict, "notrun")
     return raw(f'<span class="invtl-verdict {cls}">{html.escape(verdict)}</span>')
 
 

@@ -44,26 +44,27 @@ def profile_banner(profile: str, experiment: str | None = None) -> None:
 
 
 def provenance_line(records: list[dict], profile: str) -> str:
-    """One line: profile, seeds, device, code commit and dates of the records shown."""
+    """What the records shown rest on: profile, seeds, base-image source, device, precision, code commit (with a
+    visible warning when any came from uncommitted code), torch, dates and compute time."""
     if not records:
         return f"**Provenance:** profile `{profile}`; no results in the store."
-    seeds = sorted({s for r in records for s in _as_list(r["provenance"].get("seeds"))})
-    devices = sorted({r["provenance"].get("device", "?") for r in records})
-    commits = sorted({r["provenance"].get("git_commit", "?")[:12] + ("-dirty" if r["provenance"].get("git_commit", "").endswith("-dirty") else "")
-                      for r in records})
-    dates = sorted(r["provenance"].get("date", "?")[:10] for r in records)
-    torch_v = sorted({r["provenance"].get("torch_version", "?") for r in records})
-    wall = sum(r["provenance"].get("wall_time_s", 0.0) for r in records)
+    from invtl.claims import provenance_summary
+
+    s = provenance_summary(records)
+    prov = [r["provenance"] for r in records]
+    seeds = sorted({r["config"].get("seed") for r in records if r["config"].get("seed") is not None})
+    dates = sorted(p.get("date", "?")[:10] for p in prov)
+    torch_v = sorted({p.get("torch_version", "?") for p in prov})
+    wall = sum(p.get("wall_time_s", 0.0) for p in prov)
     when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
-    return (f"**Provenance:** profile `{profile}` · {len(records)} results · seeds {', '.join(map(str, seeds))} · "
-            f"device {', '.join(devices)} · commit {', '.join(commits)} · torch {', '.join(torch_v)} · "
+    line = (f"**Provenance:** profile `{profile}` · {s['records']} results · seeds {', '.join(map(str, seeds))} · "
+            f"base images {', '.join(s['sources'])} · device {', '.join(s['devices'])} · precision "
+            f"{', '.join(s['precisions'])} · commit {', '.join(s['commits'])} · torch {', '.join(torch_v)} · "
             f"computed {when} · {wall / 60:.1f} min of compute")
-
-
-def _as_list(x) -> list:
-    if x is None:
-        return []
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+    if s["dirty"]:
+        line += (f"\n\n:::{{warning}}\n{s['dirty']} of these {s['records']} results were computed from uncommitted "
+                 "code: the code that made them is in no commit, so they cannot be regenerated exactly.\n:::")
+    return line
 
 
 def settings_table(experiment: str, profile: str) -> str:
@@ -111,3 +112,23 @@ def compute_missing(experiment: str, profile: str, seeds, device: str, results: 
 def rerun_hint(name: str, profile: str) -> None:
     md(f"To regenerate this page alone: `invtl book --only {name} --profile {profile}` (add `--device cuda` on a "
        f"GPU), or with papermill directly: `papermill notebooks/{name}.ipynb out.ipynb -p profile {profile}`.")
+
+
+CHAPTER_OF = {"C1": "e1_e2_transforms_vs_other", "C2": "e1_e2_transforms_vs_other", "C3": "e1_e2_transforms_vs_other",
+              "C4": "e1_e2_transforms_vs_other", "C5": "e3_cifar", "C6": "e4_irrelevant_features",
+              "C7": "e5_invariance_transfer", "C8": "e6_transform_mismatch"}
+"""claim id -> the chapter (notebook name) whose "Paper vs reproduced" section shows it."""
+
+
+def verdict_overview(profile: str, results: str | None, seeds=None) -> str:
+    """The landing page's table: every claim with the paper's value, ours, the verdict (rows coloured by it),
+    the profile and seeds, and a link to the chapter section that shows it."""
+    from invtl import claims
+
+    outcomes = claims.evaluate(profile, results, seeds=seeds)
+    rows = [(raw(f'<a href="{CHAPTER_OF[o.id]}.html#paper-vs-reproduced">{html.escape(o.id)}</a>'),
+             paper.CLAIMS[o.id].title, o.paper, o.ours, verdict_badge(o.verdict), o.profile,
+             ", ".join(map(str, o.seeds)) or "–") for o in outcomes]
+    return html_table(("claim", "finding", "paper", "ours", "verdict", "profile", "seeds"), rows, left=4,
+                      classes="invtl-claims invtl-overview",
+                      row_classes=[f"invtl-{o.verdict.replace(' ', '')}" for o in outcomes])

@@ -45,6 +45,8 @@ class Experiment:
     default_seeds: Callable[[str], list[int]]
     cost: Callable[[dict], float] = lambda config: 0.0  # estimated GPU seconds of a job (for `plan`)
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
+    result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
+    code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
 
 
 @dataclass
@@ -137,7 +139,7 @@ def run(
     counts = {"computed": 0, "skipped": 0, "missing": 0}
     todo = []
     for job in jobs:
-        if not force and store.load(profile, name, job.config) is not None:
+        if not force and store.load(profile, name, job.config, exp.result_keys) is not None:
             counts["skipped"] += 1
         else:
             todo.append(job)

@@ -64,12 +64,13 @@ class Store:
     def path(self, profile: str, experiment: str, config: dict) -> Path:
         return self.root / profile / experiment / f"{config_key(config)}.json"
 
-    def load(self, profile: str, experiment: str, config: dict) -> dict | None:
-        """The stored record, or None if absent, corrupt or stored for a different config."""
+    def load(self, profile: str, experiment: str, config: dict, required: tuple[str, ...] = ()) -> dict | None:
+        """The stored record, or None if absent, corrupt, stored for a different config, or without the
+        `required` keys in its result (the experiment's schema)."""
         path = self.path(profile, experiment, config)
         if not path.exists():
             return None
-        return _read(path, expected_config=config)
+        return _read(path, expected_config=config, required=required)
 
     def save(self, profile: str, experiment: str, config: dict, result: dict, provenance: dict) -> Path:
         """Write the record atomically and return its path."""
@@ -88,8 +89,16 @@ def _first_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
 
 
-def _read(path: Path, expected_config: dict | None = None) -> dict | None:
+def _read(path: Path, expected_config: dict | None = None, required: tuple[str, ...] = ()) -> dict | None:
     """Parse and check a record; warn and return None if it is unusable."""
+    record, problem = parse(path, expected_config, required)
+    if problem is not None:
+        warnings.warn(f"ignoring result file {path}: {problem}", stacklevel=3)
+    return record
+
+
+def parse(path: Path, expected_config: dict | None = None, required: tuple[str, ...] = ()) -> tuple[dict | None, str | None]:
+    """(record, None) for a usable record file, else (None, why it cannot be used as a result)."""
     try:
         record = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -101,10 +110,11 @@ def _read(path: Path, expected_config: dict | None = None) -> dict | None:
             problem = "stored config does not hash to the file name"
         elif expected_config is not None and _canonical(record["config"]) != _canonical(expected_config):
             problem = "stored config differs from the requested one"
+        elif not isinstance(record["result"], dict) or any(k not in record["result"] for k in required):
+            problem = f"its result lacks {', '.join(k for k in required if k not in (record['result'] or {}))}"
         else:
-            return record
-    warnings.warn(f"ignoring result file {path}: {problem}", stacklevel=3)
-    return None
+            return record, None
+    return None, problem
 
 
 def git_state() -> tuple[str, bool]:
@@ -180,3 +190,45 @@ def load_checkpoint(path: Path, key: str) -> dict | None:
                       stacklevel=2)
         return None
     return stored["model"]
+
+
+def changed_since(commit: str, paths_: tuple[str, ...]) -> bool | None:
+    """Whether the code under `paths_` (relative to the package's checkout) differs between `commit` and HEAD;
+    None when that cannot be told (no git, unknown commit)."""
+    try:
+        proc = subprocess.run(["git", "diff", "--quiet", commit, "HEAD", "--", *paths_], cwd=paths.PACKAGE_ROOT,
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {0: False, 1: True}.get(proc.returncode)
+
+
+def audit(store: Store, profile: str, experiment: str, configs: list[dict], required: tuple[str, ...],
+          code: tuple[str, ...]) -> dict[str, list[str]]:
+    """What `invtl store check` reports for one experiment: "missing" (grid jobs without a usable record),
+    "corrupt" (files that cannot be used, and why), "orphaned" (records of configurations no longer in the
+    grid: older settings or semantics), "dirty" (computed from uncommitted code) and "changed" (computed by a
+    commit whose code under `code` changed since: kept, the configuration is the same)."""
+    wanted = {config_key(c): c for c in configs}
+    out: dict[str, list[str]] = {k: [] for k in ("missing", "corrupt", "orphaned", "dirty", "changed")}
+    seen, commits = set(), {}
+    for path in sorted((store.root / profile / experiment).glob("*.json")):
+        orphan = path.stem not in wanted
+        record, problem = parse(path, wanted.get(path.stem), () if orphan else required)
+        if problem is not None:
+            out["corrupt"].append(f"{path}: {problem}")
+            continue
+        if orphan:
+            out["orphaned"].append(str(path))
+            continue
+        seen.add(path.stem)
+        prov = record["provenance"]
+        commit = str(prov.get("git_commit", "unknown")).removesuffix("-dirty")
+        if prov.get("dirty") or str(prov.get("git_commit", "")).endswith("-dirty"):
+            out["dirty"].append(f"{path} ({commit[:12]})")
+        if commit not in commits:
+            commits[commit] = changed_since(commit, code)
+        if commits[commit]:
+            out["changed"].append(f"{path} ({commit[:12]})")
+    out["missing"] = [f"{experiment} {json.dumps(wanted[k], sort_keys=True)[:160]}" for k in wanted if k not in seen]
+    return out

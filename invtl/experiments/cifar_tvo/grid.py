@@ -219,4 +219,6 @@ def cost(config: dict, kind: str = "cpu") -> float:
 EXPERIMENT = Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
                         "(transformations as augmentation)",
                         panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
-                        default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost, legacy=LEGACY_OPTIONS)
+                        default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost, legacy=LEGACY_OPTIONS,
+                        result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py", "invtl/experiments/tvo/grid.py",
+                              "invtl/experiments/cifar_tvo/grid.py", "invtl/experiments/cifar_tvo/spec.py"))

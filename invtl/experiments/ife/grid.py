@@ -318,4 +318,6 @@ def cost(config: dict, kind: str = "cpu") -> float:
 
 EXPERIMENT = Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
                     panels=VARIANTS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS)
+                        legacy=LEGACY_OPTIONS,
+                        result_keys=("training", "lp", "invariance"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
+                              "invtl/experiments/ife/grid.py", "invtl/experiments/ife/spec.py"))

@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from invtl import paper
 from invtl.t2d.dataset import TRANSFORMS
+from invtl.verdict import Evidence, learned_bar, missing_seeds
 
 ROWS = ("Same", "Other", "None")
 ROW_KEYS = {"Same": "target", "Other": "other", "None": "base"}  # the original's model-type suffixes
@@ -28,6 +30,7 @@ GROUP_LABEL = {"img": "img models (trained on op-img)", "rand": "rand models (tr
                "untrained": "untrained"}
 T2D_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
 CIFAR_TYPES = {"CIFAR-10": "cifar10", "CIFAR-100": "cifar100"}
+NUM_CLASSES = 30
 """Table column -> data-type key of the records (`invtl.experiments.it`)."""
 DATA_TYPE_ORDER = (*T2D_TYPES, *CIFAR_TYPES.values())
 TABLE_COLUMNS = {  # group -> (paper table id, [(paper column label, data type)])
@@ -36,29 +39,32 @@ TABLE_COLUMNS = {  # group -> (paper table id, [(paper column label, data type)]
     "rand": ("E-5b", [("rp-rand (in-distribution)", "rp-rand"), ("rs-rand (other random patterns)", "rs-rand"),
                       ("os-img (far OOD)", "os-img"), ("CIFAR-10", "cifar10"), ("CIFAR-100", "cifar100")]),
 }
-NOT_MEASURED = "not measured"
-"""A CIFAR column without records: not in the profile's data types, or the dataset was not under the data
-root when the jobs ran (they record nothing for it)."""
+NOT_MEASURED = "not measured (data absent)"
+"""A column of the profile whose dataset was not under the data root when the jobs ran (they record nothing
+for it)."""
 NOT_IN_PROFILE = "not in this profile"
 
-C7_GAP = 0.03
-"""(b): |Other - None| may be at most this in every measured column (the paper's "within 0.03")."""
-C7_OTHER_MIN = 0.40
-"""(d): the img models' Other ratio stays at or above this (the paper's "0.40 or above")."""
+C7_GAP = 0.04
+"""(b): |Other - None| may be at most this in every measured column: the paper's "within 0.03" plus the rounding
+of its two printed 2-decimal values (±0.005 each); the paper's own largest gap is 0.51 - 0.48."""
+C7_OTHER_DROP = 0.04
+"""(d): the img models' Other ratio may fall at most this much below its in-distribution (op-img) value (the
+paper: "Other stays at 0.40 or above", its op-img value; the same rounding allowance as (b))."""
 C7_DISTANCE_ORDER = ("op-img", "os-img", "cifar10", "rs-rand")
 """(c): the img models' Same ratio rises along this order of data types (the paper's domain distance)."""
+GROUP_COLUMNS = {group: [d for _, d in cols] for group, (_, cols) in {
+    "img": ("E-5a", [("", "op-img"), ("", "os-img"), ("", "rs-rand"), ("", "cifar10"), ("", "cifar100")]),
+    "rand": ("E-5b", [("", "rp-rand"), ("", "rs-rand"), ("", "os-img"), ("", "cifar10"), ("", "cifar100")])}.items()}
 
 C7_TEST = (
-    "On the l2 invariance ratios of ResNet-18, per model group (img, rand) and measured table column, "
-    "Same / Other / None are the means over seeds x target transforms (protocol E-5 aggregation; only "
-    "transforms the group has a trained model for count, only seeds with all of the group's models). "
-    "(a) Same < Other and Same < None in every measured column; "
-    f"(b) |Other - None| <= {C7_GAP} in every measured column; "
-    "(c) for img models, Same rises strictly along op-img < os-img < CIFAR-10 < rs-rand, restricted to "
-    f"the measured columns; (d) for img models, Other >= {C7_OTHER_MIN:.2f} in every measured column. "
-    "The CIFAR-10 / CIFAR-100 columns count wherever they are measured. "
-    "The claim holds when every part that can be tested holds; parts that need columns, rows or groups "
-    "the profile lacks (including CIFAR columns not measured) are reported as untested."
+    "On the l2 invariance ratios of ResNet-18, per model group (img, rand) and table column, Same / Other / None "
+    "are the means over seeds x target transforms (protocol E-5 aggregation; only transforms the group has a "
+    "trained model for, only seeds with all of the group's models, only models whose own-task accuracy reached "
+    "twice chance). (a) Same < Other and Same < None in every column; "
+    f"(b) |Other - None| <= {C7_GAP} in every column (the paper's 0.03 plus the rounding of its printed values); "
+    "(c) for img models, Same rises strictly along op-img < os-img < CIFAR-10 < rs-rand; "
+    f"(d) for img models, Other in every column is at least its op-img value less {C7_OTHER_DROP} (\"Other stays "
+    "at 0.40 or above\", scale-free). Needs both groups, all ten columns and the profile's seeds to hold."
 )
 
 
@@ -77,7 +83,10 @@ def ratio_frame(records: list[dict], arch: str | None = "resnet18", metric: str 
         for d, by_t in r["result"]["scores"].items():
             for t, m in by_t.items():
                 rows.append((c["arch"], c["seed"], c["group"], c["train_transform"], d, t, float(m[metric])))
-    return pd.DataFrame(rows, columns=["arch", "seed", "group", "train", "data_type", "target", "value"])
+    frame = pd.DataFrame(rows, columns=["arch", "seed", "group", "train", "data_type", "target", "value"])
+    frame.attrs["data_types"] = sorted({d for r in records for d in r["config"].get("data_types", [])})
+    frame.attrs["not_measured"] = sorted({d for r in records for d in r["result"].get("not_measured", [])})
+    return frame
 
 
 def complete_seeds(frame: pd.DataFrame, group: str) -> tuple[list[int], list[int], list[str]]:
@@ -123,7 +132,7 @@ def column_status(frame: pd.DataFrame, data_type: str) -> str | None:
     """None when the data type is measured, else why its column is empty."""
     if data_type in set(frame.data_type):
         return None
-    return NOT_MEASURED if data_type in CIFAR_TYPES.values() else NOT_IN_PROFILE
+    return NOT_MEASURED if data_type in frame.attrs.get("not_measured", []) else NOT_IN_PROFILE
 
 
 def group_table(frame: pd.DataFrame, group: str, son: pd.DataFrame | None = None, digits: int = 3):
@@ -205,73 +214,59 @@ def model_profile(frame: pd.DataFrame, group: str, train: str, target: str) -> p
 
 # --- C7 --------------------------------------------------------------------------------------------
 
-def check_c7(records: list[dict]) -> tuple[str, str]:
+def unlearned(records: list[dict]) -> list[str]:
+    """The trained models (not the untrained reference) whose own-task accuracy is under the learned bar."""
+    bar = learned_bar(NUM_CLASSES)
+    return [f"{r['config']['group']} {r['config']['train_transform']} seed {r['config']['seed']}: "
+            f"{r['result']['training']['test_accuracy']:.2f}" for r in records
+            if r["config"]["group"] != "untrained" and "training" in r["result"]
+            and r["result"]["training"]["test_accuracy"] < bar]
+
+
+def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
     """(ours, verdict) for C7 from the it records of one profile; see `C7_TEST`."""
-    frame = ratio_frame(records)
+    ev = Evidence()
+    records = [r for r in records if r["config"].get("arch") == "resnet18"]
+    ev.untestable += unlearned(records)
+    learned = [r for r in records if r["config"]["group"] == "untrained" or "training" not in r["result"]
+               or r["result"]["training"]["test_accuracy"] >= learned_bar(NUM_CLASSES)]
+    frame = ratio_frame(learned)
     if frame.empty:
-        return "no ResNet-18 it records stored", "not run"
+        ev.missing.append("ResNet-18 img and rand groups")
+        return ev.result()
     son = same_other_none(frame)
-    results, untested, seeds_used, lines = {}, [], set(), []
-    cifar_missing: set[str] = set()
     for group in ("img", "rand"):
         if group not in set(frame.group):
-            untested.append(f"no {group} models, (a)/(b) for {group} untested")
+            ev.missing.append(f"{group} group")
             continue
-        seeds, partial, _ = complete_seeds(frame, group)
-        seeds_used.update(seeds)
-        if partial:
-            untested.append(f"{group} seeds {_seeds(partial)} incomplete, left out")
+        complete, _, models = complete_seeds(frame, group)
+        ev.missing += missing_seeds(seeds, complete, f"{group} group")
+        ev.seeds += complete
         _, _, means = group_table(frame, group, son)
-        _, cols = TABLE_COLUMNS[group]
-        measured = [d for _, d in cols if column_status(frame, d) is None and np.isfinite(means["Same"][d])]
-        cifar_missing |= {d for _, d in cols if column_status(frame, d) == NOT_MEASURED}
-        absent = [d for _, d in cols if d not in measured and d not in CIFAR_TYPES.values()]
-        if absent:
-            untested.append(f"{group} columns {', '.join(absent)} not in this profile")
-        a, b, gaps, cells = [], [], [], []
-        for d in measured:
+        columns = [d for d in GROUP_COLUMNS[group] if np.isfinite(means["Same"][d])]
+        ev.missing += [f"{group} column {_label(d)} ({column_status(frame, d) or 'no Same row'})"
+                       for d in GROUP_COLUMNS[group] if d not in columns]
+        if len([m for m in models if m != "none"]) < 2:
+            ev.missing.append(f"{group} Other row (needs two trained transforms)")
+        cells = []
+        for d in columns:
             s, o, n = means["Same"][d], means["Other"][d], means["None"][d]
-            a += [s < x for x in (o, n) if np.isfinite(x)]
+            ev.test(f"(a) {group} {_label(d)}", all(s < x for x in (o, n) if np.isfinite(x)))
             if np.isfinite(o) and np.isfinite(n):
-                gaps.append(o - n)
-                b.append(abs(o - n) <= C7_GAP)
+                ev.test(f"(b) {group} {_label(d)}", abs(o - n) <= C7_GAP)
             cells.append(f"{_label(d)} {s:.3f}/{_f(o)}/{_f(n)}")
-        if not measured:
-            continue
-        lines.append(f"{group} Same/Other/None: " + ", ".join(cells))
-        if not any(np.isfinite(means["Other"][d]) for d in measured):
-            untested.append(f"no {group} Other row (one trained transform): Same < Other and (b) for {group}")
-        if a:
-            results[f"(a) {group}"] = all(a)
-        if b:
-            results[f"(b) {group}"] = all(b)
-            lines.append(f"{group} Other − None {', '.join(f'{g:+.3f}' for g in gaps)}")
+        ev.lines.append(f"{group} Same/Other/None: " + ", ".join(cells))
         if group == "img":
-            chain = [d for d in C7_DISTANCE_ORDER if d in measured]
+            chain = [d for d in C7_DISTANCE_ORDER if d in columns]
             if len(chain) >= 2:
                 vals = [means["Same"][d] for d in chain]
-                results["(c)"] = all(x < y for x, y in zip(vals, vals[1:]))
-                lines.append("img Same by distance " + " < ".join(f"{v:.3f}" for v in vals)
-                             + f" ({', '.join(_label(d) for d in chain)})")
-            else:
-                untested.append("(c) (fewer than 2 measured img columns)")
-            others = [means["Other"][d] for d in measured if np.isfinite(means["Other"][d])]
-            if others:
-                results["(d)"] = min(others) >= C7_OTHER_MIN
-                lines.append(f"img Other min {min(others):.3f}")
-            else:
-                untested.append("(d) (no img Other row)")
-    if cifar_missing:
-        names = [_label(d) for d in CIFAR_TYPES.values() if d in cifar_missing]
-        untested.insert(0, f"{'/'.join(names)} column{'s' if len(names) > 1 else ''} (not measured"
-                        + ("; (c) without CIFAR-10)" if "cifar10" in cifar_missing else ")"))
-    if not results:
-        return ("it records stored but no Same/None column can be formed; untested: " + "; ".join(untested)), "not run"
-    failed = [k for k, ok in results.items() if not ok]
-    ours = ("; ".join(lines) + ". " + (f"Failed: {', '.join(failed)}" if failed else "All tested parts hold")
-            + f" (tested: {', '.join(results)})" + (". Untested: " + "; ".join(untested) if untested else "")
-            + f" [ResNet-18, seeds {_seeds(sorted(seeds_used))}]")
-    return ours, "holds" if not failed else "fails"
+                ev.test("(c)", all(x < y for x, y in zip(vals, vals[1:])),
+                        "img Same by distance " + " < ".join(f"{v:.3f}" for v in vals))
+            others = [means["Other"][d] for d in columns if np.isfinite(means["Other"][d])]
+            if "op-img" in columns and np.isfinite(means["Other"]["op-img"]) and others:
+                ev.test("(d)", min(others) >= means["Other"]["op-img"] - C7_OTHER_DROP,
+                        f"img Other min {min(others):.3f} vs op-img {means['Other']['op-img']:.3f}")
+    return ev.result()
 
 
 def _f(x: float) -> str:
@@ -282,8 +277,26 @@ def _label(d: str) -> str:
     return {v: k for k, v in CIFAR_TYPES.items()}.get(d, d)
 
 
-def _seeds(s) -> str:
-    return ", ".join(map(str, s))
+def paper_claim_records(seeds=(0, 1)) -> list[dict]:
+    """Synthetic records whose Same / Other / None means are the paper's E-5a and E-5b tables: two trained
+    transforms (rotate, hue) per group, where r(t on t) = Same, r(other on t) = Other, r(none on t) = None."""
+    records = []
+    for group, (table_id, cols) in TABLE_COLUMNS.items():
+        rows = {row[0]: row[1:] for row in paper.TABLES[table_id].rows}
+        value = {name: {d: paper.number(cell) for (_, d), cell in zip(cols, rows[name])} for name in ROWS}
+        for s in seeds:
+            for train in ("none", "rotate", "hue"):
+                scores = {}
+                for _, d in cols:
+                    scores[d] = {}
+                    for target in ("rotate", "hue"):
+                        row = "None" if train == "none" else "Same" if train == target else "Other"
+                        scores[d][target] = {"l2": value[row][d]}
+                records.append({"config": {"arch": "resnet18", "seed": s, "group": group, "train_transform": train,
+                                           "data_types": [d for _, d in cols]},
+                                "result": {"training": {"test_accuracy": 1.0}, "scores": scores, "not_measured": []},
+                                "provenance": {}})
+    return records
 
 
 CHECKS = {"C7": check_c7}

@@ -174,4 +174,6 @@ def cost(config: dict, kind: str = "cpu") -> float:
 EXPERIMENT = Experiment("it", "E-5: transfer of invariance across objects, random data and backgrounds",
                     panels=("resnet18", "densenet121", "vgg11", "vit"), jobs=jobs,
                     default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS)
+                        legacy=LEGACY_OPTIONS,
+                        result_keys=("training", "scores"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
+                              "invtl/experiments/it/grid.py", "invtl/experiments/it/spec.py"))

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
-C8_SUBSET_MIN = 0.97
-"""j ≤ k, and the k = n row: every seed-mean accuracy must be at least this: the paper's "≈ 0.98–1.00" band
-less the ±0.01 uncertainty of values read off its figure."""
+from invtl import paper
+from invtl.verdict import Evidence, learned_bar, missing_seeds
+
+NUM_OBJECTS = 30
+
+C8_SUBSET_DROP = 0.02
+"""(a): for j <= k, M[k][j] may be at most this below M[j][j] ("barely hurt": the paper's subset cells lie in
+0.98-1.00 and its own diagonal near 1.00)."""
 C8_RISE_TOLERANCE = 0.01
-"""j > k: a step j → j+1 may rise by at most this much (seed noise; the figure's ±0.01 resolution)."""
+"""(b): j > k: a step j -> j+1 may rise by at most this much (seed noise; the figure's ±0.01 resolution)."""
+PAPER_N = 8
 
 C8_TEST = (
     "On the ResNet-18 seed-mean test accuracies M[k][j] (k = # PT transforms, j = # target transforms, "
-    f"1 ≤ j, k ≤ n, n = the profile's number of transforms): (a) M[k][j] ≥ {C8_SUBSET_MIN} (the paper's "
-    "0.98 less the ±0.01 uncertainty of values read off its figure) for every j ≤ k; "
-    f"(b) for every k < n, along the row from j = k to j = n no step rises by more than {C8_RISE_TOLERANCE} "
-    "and M[k][n] < M[k][k]; (c) M[n][j] ≥ "
-    f"{C8_SUBSET_MIN} for every j. The claim holds when (a), (b) and (c) all hold. Only seeds with all n "
-    "rows stored count."
+    "1 <= j, k <= n), over the seeds with all n rows and the rows whose pretrained model learned (twice chance): "
+    f"(a) extra invariances barely hurt: for every j <= k, M[k][j] >= M[j][j] - {C8_SUBSET_DROP} (relative to the "
+    "model pretrained on exactly the target's transforms, so scale-free; includes the model trained on all n); "
+    f"(b) missing ones hurt: for every k < n, along the row from j = k to j = n no step rises by more than "
+    f"{C8_RISE_TOLERANCE} and M[k][n] < M[k][k]. Needs all {PAPER_N} nested transforms and the profile's seeds to hold."
 )
 
 
@@ -45,31 +50,57 @@ def tm_matrices(records: list[dict], arch: str = "resnet18", metric: str = "test
     return out, seeds
 
 
-def check_c8(records: list[dict]) -> tuple[str, str]:
+def check_c8(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
     """(ours, verdict) for C8 from the tm records of one profile; see `C8_TEST`."""
-    mats, seeds = tm_matrices(records)
-    if not seeds:
-        stored = sorted({r["config"]["seed"] for r in records if r["config"].get("arch") == "resnet18"})
-        return ("no complete ResNet-18 grid stored" + (f" (partial seeds {stored})" if stored else ""), "not run")
+    ev = Evidence()
+    mats, complete = tm_matrices(records)
+    stored = sorted({r["config"]["seed"] for r in records if r["config"].get("arch") == "resnet18"})
+    ev.missing += missing_seeds(seeds or stored, complete, "ResNet-18")
+    if not complete:
+        if not stored:
+            ev.missing.append("ResNet-18 grid")
+        return ev.result()
+    ev.seeds += complete
     m = mats.mean(axis=0)
     n = m.shape[0]
-    sub = [m[k, j] for k in range(n) for j in range(k + 1)]
-    ok_a = min(sub) >= C8_SUBSET_MIN
-    ok_b = True
-    for k in range(n - 1):
-        row = m[k, k:]
-        if np.any(np.diff(row) > C8_RISE_TOLERANCE) or not row[-1] < row[0]:
-            ok_b = False
-    ok_c = m[n - 1].min() >= C8_SUBSET_MIN
-    parts = [f"j ≤ k: min {min(sub):.3f}"]
-    if n > 1:
-        parts.append(f"k = 1: {m[0, 1]:.3f} (j = 2) → {m[0, n - 1]:.3f} (j = {n})")
-    parts.append(f"k = {n}: min {m[n - 1].min():.3f}")
-    parts.append(f"{'falls' if ok_b else 'does not fall monotonically'} for j > k")
-    ours = "; ".join(parts) + f" [ResNet-18, {n} transforms, seeds {_seed_list(seeds)}]"
-    return ours, "holds" if ok_a and ok_b and ok_c else "fails"
+    if n < PAPER_N:
+        ev.missing.append(f"transforms {n + 1}-{PAPER_N} of the nested sets (the profile has {n})")
+    bad = unlearned(records, complete)
+    ev.untestable += [f"k = {k} ({text})" for k, text in bad.items()]
+    ok_rows = [k for k in range(n) if k + 1 not in bad]
+    sub = [(k, j) for k in ok_rows for j in range(k + 1) if j in ok_rows]
+    if sub:
+        drops = [m[j, j] - m[k, j] for k, j in sub]
+        worst = sub[int(np.argmax(drops))]
+        ev.test("(a)", max(drops) <= C8_SUBSET_DROP, f"j ≤ k: largest drop below M[j][j] {max(drops):+.3f} "
+                f"(k = {worst[0] + 1}, j = {worst[1] + 1})")
+    rows = [k for k in ok_rows if k < n - 1]
+    if rows:
+        falls = [not np.any(np.diff(m[k, k:]) > C8_RISE_TOLERANCE) and m[k, n - 1] < m[k, k] for k in rows]
+        ev.test("(b)", all(falls), f"j > k: {'falls along every row' if all(falls) else 'does not fall along rows '}"
+                + ("" if all(falls) else ", ".join(str(k + 1) for k, f in zip(rows, falls) if not f))
+                + (f"; k = 1: {m[0, 1]:.3f} (j = 2) → {m[0, n - 1]:.3f} (j = {n})" if 0 in rows and n > 1 else ""))
+    return ev.result()
 
 
+def unlearned(records: list[dict], seeds: list[int], arch: str = "resnet18") -> dict[int, str]:
+    """k -> the pretrained models of that row under the learned bar (30 classes: 0.067), over `seeds`."""
+    out: dict[int, list[str]] = {}
+    for r in records:
+        c = r["config"]
+        acc = r["result"]["pretraining"]["test_accuracy"]
+        if c.get("arch") == arch and c["seed"] in seeds and acc < learned_bar(NUM_OBJECTS):
+            out.setdefault(c["k"], []).append(f"seed {c['seed']}: {acc:.2f}")
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def paper_claim_records(seeds=(0, 1)) -> list[dict]:
+    """Synthetic records whose seed means are the paper's E-6 matrix (the "≈1" cells at 1.0)."""
+    rows = [[paper.number(c) for c in row[1:]] for row in paper.TABLES["E-6"].rows]
+    return [{"config": {"arch": "resnet18", "seed": s, "k": k, "num_transforms": PAPER_N},
+             "result": {"pretraining": {"test_accuracy": 1.0},
+                        "transfer": [{"j": j, "test_accuracy": rows[k - 1][j - 1]} for j in range(1, PAPER_N + 1)]},
+             "provenance": {}} for s in seeds for k in range(1, PAPER_N + 1)]
 
 
 def _seed_list(seeds: list[int]) -> str:

@@ -75,4 +75,6 @@ def cost(config: dict, kind: str = "cpu") -> float:
 
 EXPERIMENT = Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
                     jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS)
+                        legacy=LEGACY_OPTIONS,
+                        result_keys=("pretraining", "transfer"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
+                              "invtl/experiments/tm/grid.py", "invtl/experiments/tm/spec.py"))

@@ -207,4 +207,6 @@ def cost(config: dict, kind: str = "cpu") -> float:
 
 EXPERIMENT = Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
                         panels=PANELS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS)
+                        legacy=LEGACY_OPTIONS,
+                        result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
+                              "invtl/experiments/tvo/grid.py", "invtl/experiments/tvo/spec.py"))
