@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_grid_args(run)
     run.add_argument("--shard", default=None, metavar="K/N", help="run the K-th of N interleaved parts (1-based)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    run.add_argument("--precision", default=None,
+                     help="auto (bf16 autocast on CUDA and on CPUs with native bf16, else fp32; the default, or env "
+                     "INVTL_PRECISION), fp32 or bf16; recorded in every result")
     run.add_argument("--source", default=None,
                      help="base images: the profile's (default: offline for smoke and cpu, si-score for fast and paper), "
                      "or offline, si-score, random:SEED")
@@ -123,13 +126,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Execute every notebook in notebooks/ with papermill into book/_generated/, computing results "
                     "that the store does not hold yet, then build the Jupyter Book into _build/html/ (warnings are "
                     "errors). With the committed results the book builds in minutes on a CPU, without training.")
-    book.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    book.add_argument("--profile", default=None,
+                      help=PROFILE_HELP + " (default: the most complete committed one: paper, else fast, else cpu, "
+                      "else smoke)")
     book.add_argument("--root", default=None, metavar="DIR",
                       help="the checkout to build (default: the one containing the current directory)")
     book.add_argument("--only", default=None, metavar="NAME",
                       help="re-execute this notebook only (e.g. e6_transform_mismatch); the others are reused when "
                       "they were executed with the same parameters")
     book.add_argument("--device", default="auto", help="device for computing missing results: auto, cpu, cuda or cuda:N")
+    book.add_argument("--precision", default=None, help="precision for computing missing results: auto, fp32 or bf16")
     book.add_argument("--results", default=None, metavar="DIR", help="results directory (default: results/ of the checkout)")
     book.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: each experiment's profile seeds)")
     book.add_argument("--no-compute", dest="compute", action="store_false",
@@ -146,17 +152,31 @@ def _parser() -> argparse.ArgumentParser:
     bench_data.add_argument("--batch-size", type=int, default=256, help="DataLoader batch size (default 256)")
     bench_data.add_argument("--samples", type=int, default=8192, help="images timed for the PIL path (ours: 8x as many)")
     bench_data.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    bench_train = bench.add_parser("train", help="pretraining img/s: our path vs the original-like baseline",
-                                   description="ResNet-18 pretraining on Transforms-2D in one run: our path against an "
-                                   "original-like baseline (fp32 eager, PIL per-sample data in DataLoader workers).")
+    bench_train = bench.add_parser("train", help="pretraining img/s: original-like vs ours vs the compute ceiling",
+                                   description="ResNet-18 pretraining on Transforms-2D in one run, per width: (a) "
+                                   "original-like (fp32, contiguous, per-sample PIL data in DataLoader workers), (b) our "
+                                   "path end to end (views generated per epoch as it trains), (c) the compute ceiling (our "
+                                   "step on tensors made beforehand); then the rates `invtl plan` predicts from (every "
+                                   "architecture at the cpu profile's width, generation, probe steps).")
     bench_train.add_argument("--model", default="resnet18", help="architecture (default resnet18)")
     bench_train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    bench_train.add_argument("--batch-size", type=int, default=None, help="default 512 on CUDA, 32 on the CPU")
-    bench_train.add_argument("--steps", type=int, default=None, help="timed steps (default 60 on CUDA, 4 on the CPU)")
+    bench_train.add_argument("--precision", default="auto", help="auto (bf16 where native), fp32 or bf16")
+    bench_train.add_argument("--widths", nargs="+", type=float, default=[0.25, 1.0], help="network widths (default 0.25 1.0)")
+    bench_train.add_argument("--batch-size", type=int, default=None, help="default 512 on CUDA, 128 on the CPU")
+    bench_train.add_argument("--steps", type=int, default=None, help="timed steps per path (default: a few seconds' worth)")
     bench_train.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers (default min(cores, 12))")
-    bench_train.add_argument("--compile", action="store_true", help="torch.compile our model")
+    bench_train.add_argument("--no-rates", dest="rates", action="store_false", help="skip the per-architecture rates")
     bench_train.add_argument("--source", default="offline", help="object source (default offline)")
     bench_train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench_compile = bench.add_parser("compile", help="torch.compile against eager: warm-up, img/s, break-even",
+                                     description="Our training step compiled (inductor) and eager, in one run: the "
+                                     "compile time, images per second of each, and from how many training images "
+                                     "compiling pays.")
+    bench_compile.add_argument("--model", default="resnet18", help="architecture (default resnet18)")
+    bench_compile.add_argument("--width", type=float, default=0.25, help="network width (default 0.25)")
+    bench_compile.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    bench_compile.add_argument("--precision", default="auto", help="auto, fp32 or bf16")
+    bench_compile.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -165,7 +185,8 @@ def _run(args: argparse.Namespace) -> int:
     from invtl.experiments import experiment
 
     counts = run(experiment(args.experiment), args.profile, seeds=args.seeds, only=args.only, shard=parse_shard(args.shard),
-                 device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy), source=args.source)
+                 device=args.device, results=args.results, force=args.force, legacy=tuple(args.legacy), source=args.source,
+                 precision=args.precision)
     print(f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored"
           + (f", {counts['missing']} not run (missing data)" if counts["missing"] else ""))
     if counts["missing"] and not counts["computed"] and not counts["skipped"]:
@@ -232,16 +253,43 @@ def _book(args: argparse.Namespace) -> int:
 
 
 def _bench_train(args: argparse.Namespace) -> int:
-    from invtl.engine.bench import bench_train, table
+    from invtl.engine.bench import bench_rates, bench_train
+    from invtl.experiments import settings
 
-    result = bench_train(args.model, device=args.device, batch_size=args.batch_size, steps=args.steps,
-                         workers=args.workers, compile=args.compile, source=args.source)
+    result = bench_train(args.model, device=args.device, widths=args.widths, batch_size=args.batch_size, steps=args.steps,
+                         workers=args.workers, precision=args.precision, source=args.source)
+    if args.rates:
+        width = settings("tvo", "cpu")["width"]
+        result["rates"] = bench_rates({a: width for a in ("resnet18", "resnet50", "densenet121", "vgg11", "vit")},
+                                      device=args.device, precision=args.precision, source=args.source)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{result['model']} pretraining on Transforms-2D ({', '.join(result['transforms'])}), batch "
+          f"{result['batch_size']}, {result['device']}, {result['machine']['cpu']}, torch {result['machine']['torch']}")
+    for row in result["rows"]:
+        print(f"  width {row['width']:<5} {row['path']:<80} {row['img_s']:9,.0f} img/s")
+    for width, r in result["ratios"].items():
+        print(f"  width {width}: ours / original-like {r['ours_vs_original']:.2f}x, ours / ceiling {r['ours_vs_ceiling']:.2f}")
+    if args.rates:
+        rates = result["rates"]
+        print("  rates for `invtl plan` (" + rates["precision"] + "): " + ", ".join(
+            f"{a} {v['img_s']:,} train / {rates['features'][a]['img_s']:,} features img/s" for a, v in rates["train"].items())
+            + f"; generation {rates['generate']:,} img/s (CIFAR {rates['generate_cifar']:,}); "
+            f"probe step {rates['probe_step_s'] * 1e3:.2f} ms")
+    return 0
+
+
+def _bench_compile(args: argparse.Namespace) -> int:
+    from invtl.engine.bench import bench_compile
+
+    r = bench_compile(args.model, args.width, args.device, args.precision)
+    if args.json:
+        print(json.dumps(r, indent=1))
     else:
-        print(f"{result['model']} pretraining on Transforms-2D, batch {result['batch_size']}, {result['steps']} timed "
-              f"steps, torch {result['torch']}")
-        print(table(result))
+        print(f"{r['model']} width {r['width']}, {r['precision']}, batch {r['batch_size']}: eager {r['eager']['img_s']:,} "
+              f"img/s; compiled {r['compiled']['img_s']:,} img/s after {r['compiled']['warm_up_s']} s of compiling; "
+              f"pays from {r['pays_from_images'] or 'never':,} training images")
     return 0
 
 
@@ -274,6 +322,7 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 
 HANDLERS = {("data", "preview"): _preview, ("bench", "data"): _bench_data, ("bench", "train"): _bench_train,
+            ("bench", "compile"): _bench_compile,
             ("run", None): _run, ("book", None): _book, ("claims", None): _claims, ("plan", None): _plan,
             ("store", "check"): _store_check}
 

@@ -36,7 +36,7 @@ def test_settings_rows_give_each_profiles_value_and_why_it_differs():
     seeds = rows["seeds"]
     assert seeds[1:5] == ("0", "0, 1, 2", "0, 1, 2", "0, 1, 2, 3, 4, 5, 6, 7, 8, 9")
     assert seeds[5].startswith("smoke: one seed") and "paper:" not in seeds[5]
-    assert rows["n_train"][1:5] == ("256", "1000", "50 000", "50 000") and "fast" not in rows["n_train"][5]
+    assert rows["n_train"][1:5] == ("256", "10 000", "50 000", "50 000") and "fast" not in rows["n_train"][5]
 
 
 def test_settings_tabs_one_per_experiment():

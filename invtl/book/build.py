@@ -141,20 +141,43 @@ def build_html(where: Layout, log=print) -> Path:
     return where.index
 
 
-def build(profile: str = "smoke", only: str | None = None, device: str = "auto", results: str | None = None,
+PREFERENCE = ("paper", "fast", "cpu", "smoke")
+"""`invtl book` without --profile shows the first of these whose results cover every experiment."""
+
+
+def default_profile(results: Path) -> str:
+    """The most complete profile in `results`: the first of `PREFERENCE` with a stored result of every
+    experiment's grid (smoke when none has)."""
+    from invtl.claims import grid_records
+    from invtl.experiments import SPECS
+
+    for profile in PREFERENCE:
+        if all((results / profile / name).is_dir() and grid_records(name, profile, None, str(results))
+               for name in SPECS):
+            return profile
+    return "smoke"
+
+
+def build(profile: str | None = None, only: str | None = None, device: str = "auto", results: str | None = None,
           seeds: list[int] | None = None, compute: bool = True, html: bool = True, root: str | None = None,
-          log=print) -> Path:
+          precision: str | None = None, log=print) -> Path:
     """Execute the notebooks (all, or `only` one; the others reuse their last executed copy when it was
     run with the same parameters) and build the HTML. Returns the path of index.html."""
     from invtl.engine.runner import resolve_device
+    from invtl.engine.train import resolve_precision
     from invtl.profiles import check_profile
 
-    check_profile(profile)
+    resolve_precision(precision or "auto", resolve_device(device))  # bad device or precision: one line, exit 2
+    if precision:
+        os.environ["INVTL_PRECISION"] = precision  # the notebooks' runs inherit it
     where = layout(root)
+    if profile is None:
+        profile = default_profile(Path(results).resolve() if results else where.root / "results")
+        log(f"invtl book: no --profile given; building the most complete committed profile: {profile}")
+    check_profile(profile)
     names = notebook_names(where)
     if only is not None and only not in names:
         raise ValueError(f"unknown notebook {only!r}; valid: {', '.join(names)}")
-    resolve_device(device)  # bad device: one line, exit 2
     results_dir = Path(results).resolve() if results else where.root / "results"
     parameters = {"profile": profile, "seeds": seeds, "device": device, "results": str(results_dir), "compute": compute}
     log(f"invtl book: {where.root}, profile {profile}, results {results_dir}, device {device}")
@@ -171,7 +194,7 @@ def main(args) -> int:
     start = time.perf_counter()
     try:
         index = build(args.profile, only=args.only, device=args.device, results=args.results, seeds=args.seeds,
-                      compute=args.compute, html=args.html, root=args.root)
+                      compute=args.compute, html=args.html, root=args.root, precision=args.precision)
     except BuildError as e:
         print(f"invtl: error: {e}", file=sys.stderr)
         return 1

@@ -103,10 +103,12 @@ def compute_missing(experiment: str, profile: str, seeds, device: str, results: 
     start = time.perf_counter()
     counts = runner.run(get(experiment), profile, seeds=seeds, device=device, results=results, progress=False)
     took = time.perf_counter() - start
+    missing = (f" {counts['missing']} could not run on this machine: their data is missing (nothing is shown for "
+               "them)." if counts["missing"] else "")
     if counts["computed"]:
         return (f"Computed {counts['computed']} missing results in {took:.0f} s; {counts['skipped']} were already "
-                "in the store.")
-    return f"All {counts['skipped']} results of this page were already in the results store; nothing was recomputed."
+                f"in the store.{missing}")
+    return f"{counts['skipped']} results of this page were in the results store; nothing was recomputed.{missing}"
 
 
 def rerun_hint(name: str, profile: str) -> None:

@@ -94,57 +94,47 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def bench_train(
-    model_name: str = "resnet18",
-    device: str | None = "auto",
-    batch_size: int | None = None,
-    steps: int | None = None,
-    workers: int | None = None,
-    compile: bool = False,
-    source: str = "auto",
-) -> dict:
-    """Pretraining throughput on Transforms-2D: our path against an original-like baseline.
+def machine() -> dict:
+    """The machine a benchmark ran on (no hostname)."""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    from invtl.engine.train import native_bf16
 
-    Ours: the training set generated once on the device (timed), then bf16 autocast and
-    channels_last on CUDA (`torch.compile` with `compile=True`). Baseline: fp32 eager, each
-    sample rendered in PIL in DataLoader workers (min(cores, 12), as the original). Both train
-    the same architecture with Adam for the same number of timed steps after one warm-up step.
-    """
-    from invtl.engine.models import create
-    from invtl.engine.runner import resolve_device
+    return {"cpu": model, "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+            "native_bf16": native_bf16(torch.device("cpu")), "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def _train_rate(model, views, n: int, batch_size: int, rt, steps_warmup: int = 2) -> float:
+    """Images per second of one epoch of `fit` over n samples, after a short warm-up."""
     from invtl.engine.train import Normalise, TrainConfig, fit
 
-    dev = resolve_device(device)
-    cuda = dev.type == "cuda"
-    batch_size = batch_size or (512 if cuda else 32)
-    steps = steps or (60 if cuda else 4)
-    workers = workers or min(os.cpu_count() or 1, 12)
-    transforms = list(DEFAULT_BENCH_TRANSFORMS)
-    n = batch_size * steps
-    ds = Transforms2D(transforms, range(30), n, seed=0, source=source)
-
-    # ours: warm up on one batch, then time generation + one epoch over n samples
-    torch.manual_seed(0)
-    model = create(model_name, 30).to(dev, memory_format=torch.channels_last if cuda else torch.contiguous_format)
-    cfg = TrainConfig(epochs=1, batch_size=batch_size, compile=compile)
-    warm_images, warm_labels = ds.batch(range(batch_size), dev)
-    normalise = Normalise().to(dev)
-    fit(model.train(), warm_images, warm_labels, cfg, seed=0, transform=normalise)
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    norm = Normalise().to(rt.device)
+    fit(model.train(), views, steps_warmup * batch_size, TrainConfig(1, batch_size), 0, rt, transform=norm)
+    sync = torch.cuda.synchronize if rt.device.type == "cuda" else (lambda: None)
     sync()
     start = time.perf_counter()
-    images, labels = ds.generate(dev)
-    fit(model, images, labels, cfg, seed=1, transform=normalise)
+    fit(model, views, n, TrainConfig(1, batch_size), 1, rt, transform=norm)
     sync()
-    ours = n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start)
 
-    # baseline: fp32 eager, PIL per-sample data in DataLoader workers
+
+def _baseline_rate(model_name: str, width: float, ds: Transforms2D, batch_size: int, steps: int, workers: int,
+                   dev: torch.device) -> float:
+    """The original-like path: fp32, contiguous, every sample rendered in PIL in DataLoader workers."""
+    from invtl.engine.models import create
+    from invtl.engine.train import Normalise
+
     torch.manual_seed(0)
-    model = create(model_name, 30).to(dev).train()
+    model = create(model_name, 30, width).to(dev).train()
+    model.memory_format = torch.contiguous_format  # the original's layout
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    ref = ReferenceDataset(ds.base.objects[ds.objects], ds.photos, transforms, n=batch_size * (steps + 1))
+    ref = ReferenceDataset(ds.base.objects[ds.objects], ds.photos, ds.transforms, n=batch_size * (steps + 1))
     loader = torch.utils.data.DataLoader(ref, batch_size=batch_size, num_workers=workers, shuffle=True)
-    start = None
+    normalise, start = Normalise().to(dev), None
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     for step, (x, y) in enumerate(loader):
         if step == 1:  # after the warm-up step (and worker start-up)
             sync()
@@ -154,23 +144,131 @@ def bench_train(
         loss.backward()
         opt.step()
     sync()
-    baseline = batch_size * steps / (time.perf_counter() - start)
-    name = device_name(str(dev))
-    path = "bf16 + channels_last, data on GPU" if cuda else "batched data, fp32 (no bf16 on CPU)"
-    rows = [
-        {"path": "original-like: fp32 eager, PIL workers", "device": f"{name}, {workers} workers", "img_s": baseline, "ratio": 1.0},
-        {"path": f"invtl: {path}" + (", compiled" if compile else ""), "device": name, "img_s": ours, "ratio": ours / baseline},
-    ]
-    return {
-        "benchmark": "train",
-        "model": model_name,
-        "batch_size": batch_size,
-        "steps": steps,
-        "transforms": transforms,
-        "rows": rows,
-        "ours_img_s": ours,
-        "baseline_img_s": baseline,
-        "ratio": ours / baseline,
-        "device": name,
-        "torch": torch.__version__,
-    }
+    return batch_size * steps / (time.perf_counter() - start)
+
+
+def bench_train(
+    model_name: str = "resnet18",
+    device: str | None = "auto",
+    widths: Sequence[float] = (0.25, 1.0),
+    batch_size: int | None = None,
+    steps: int | None = None,
+    workers: int | None = None,
+    precision: str = "auto",
+    source: str = "offline",
+) -> dict:
+    """Pretraining throughput on Transforms-2D in one run, per width: (a) original-like: fp32, contiguous,
+    per-sample PIL transforms in DataLoader workers; (b) ours end to end: each epoch's views generated in
+    process as it trains, at `precision`, in the model's layout; (c) the compute ceiling: our step alone on
+    tensors made beforehand. Returns rows and the ratios b/a and b/c per width."""
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Runtime, resolve_precision, tensor_views
+
+    dev = resolve_device(device)
+    rt = Runtime(dev, resolve_precision(precision, dev))
+    cuda = dev.type == "cuda"
+    batch_size = batch_size or 512  # the original's batch
+    workers = workers or min(os.cpu_count() or 1, 12)
+    transforms = list(DEFAULT_BENCH_TRANSFORMS)
+    rows, ratios = [], {}
+    for width in widths:
+        n_steps = steps or (60 if cuda else (16 if width < 1 else 3))
+        n = batch_size * n_steps
+        ds = Transforms2D(transforms, range(30), n, seed=0, source=source)
+        baseline = _baseline_rate(model_name, width, ds, batch_size, n_steps, workers, dev)
+        torch.manual_seed(0)
+        model = create(model_name, 30, width)
+        model = model.to(dev, memory_format=model.memory_format)
+        ours = _train_rate(model, lambda idx, epoch: ds.batch(idx, dev, epoch), n, batch_size, rt)
+        ceiling = _train_rate(model, tensor_views(*ds.generate(dev, epoch=0)), n, batch_size, rt)
+        ratios[str(width)] = {"ours_vs_original": ours / baseline, "ours_vs_ceiling": ours / ceiling}
+        rows += [
+            {"width": width, "path": f"(a) original-like: fp32 contiguous, PIL in {workers} workers", "img_s": baseline},
+            {"width": width, "path": f"(b) invtl end to end: views generated per epoch, {rt.precision}, "
+                                     f"{'channels_last' if model.memory_format == torch.channels_last else 'contiguous'}",
+             "img_s": ours},
+            {"width": width, "path": "(c) compute ceiling: our step on tensors made beforehand", "img_s": ceiling},
+        ]
+    return {"benchmark": "train", "model": model_name, "device": device_name(str(dev)), "precision": rt.precision,
+            "batch_size": batch_size, "transforms": transforms, "rows": rows, "ratios": ratios, "machine": machine()}
+
+
+def bench_rates(widths: dict[str, float], device: str | None = "auto", precision: str = "auto", batch_size: int = 128,
+                source: str = "offline") -> dict:
+    """The rates `invtl plan` predicts from: training and feature img/s of each architecture at `widths`
+    (arch -> width), on tensors made beforehand; generation img/s of Transforms-2D (the mean over a few
+    transform chains) and of CIFAR-style whole-image augmentation; a linear probe's step time."""
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Normalise, Runtime, TrainConfig, linear_probe, predict, resolve_precision, tensor_views
+    from invtl.t2d.cifar import augment
+
+    dev = resolve_device(device)
+    rt = Runtime(dev, resolve_precision(precision, dev))
+    train, feats = {}, {}
+    for arch, width in widths.items():
+        n = batch_size * (12 if arch in ("vgg11",) else 6)
+        x, y = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8), torch.randint(0, 30, (n,))
+        torch.manual_seed(0)
+        model = create(arch, 30, width)
+        model = model.to(dev, memory_format=model.memory_format)
+        train[arch] = {"width": width, "img_s": round(_train_rate(model, tensor_views(x, y), n, batch_size, rt))}
+        model.eval()
+        big = torch.randint(0, 256, (4096, 3, 32, 32), dtype=torch.uint8)
+        norm = Normalise().to(dev)
+        predict(model.embed, big[:512], rt, transform=norm)
+        start = time.perf_counter()
+        predict(model.embed, big, rt, transform=norm)
+        feats[arch] = {"width": width, "img_s": round(4096 / (time.perf_counter() - start))}
+    chains = (["rotate", "hue", "blur"], ["scale", "brightness", "elastic"], ["shear", "invert", "noise"],
+              ["translate", "sharpen", "pixelate"])
+    rates = []
+    for chain in chains:
+        ds = Transforms2D(chain, range(30), 4096, seed=0, source=source)
+        ds.batch(torch.arange(512), dev, epoch=0)
+        start = time.perf_counter()
+        ds.batch(torch.arange(4096), dev, epoch=1)
+        rates.append(4096 / (time.perf_counter() - start))
+    images = torch.randint(0, 256, (4096, 3, 32, 32), dtype=torch.uint8, device=dev)
+    start = time.perf_counter()
+    for chain in chains:
+        augment(images, chain, 1, torch.arange(4096, device=dev))
+    cifar = 4 * 4096 / (time.perf_counter() - start)
+    f, y = torch.randn(4096, 128, device=dev), torch.randint(0, 30, (4096,), device=dev)
+    start = time.perf_counter()
+    linear_probe(f, y, 30, TrainConfig(10, batch_size), 0)
+    probe_step = (time.perf_counter() - start) / (10 * 32)
+    return {"train": train, "features": feats, "generate": round(len(rates) / sum(1 / r for r in rates)),
+            "generate_cifar": round(cifar), "probe_step_s": probe_step, "job_overhead_s": 1.0,
+            "precision": rt.precision, "date": time.strftime("%Y-%m-%d")}
+
+
+def bench_compile(model_name: str = "resnet18", width: float = 0.25, device: str | None = "auto", precision: str = "auto",
+                  batch_size: int = 512, steps: int = 12) -> dict:
+    """`torch.compile` against eager for our training step: compile (warm-up) seconds, img/s of each, and the
+    training length (images) from which compiling pays."""
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Normalise, Runtime, TrainConfig, fit, resolve_precision, tensor_views
+
+    dev = resolve_device(device)
+    rt, norm = Runtime(dev, resolve_precision(precision, dev)), Normalise().to(dev)
+    n = batch_size * steps
+    views = tensor_views(torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=dev),
+                         torch.randint(0, 30, (n,), device=dev))
+    out = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = create(model_name, 30, width)
+        model = model.to(dev, memory_format=model.memory_format).train()
+        start = time.perf_counter()
+        fit(model, views, 2 * batch_size, TrainConfig(1, batch_size, compile=compiled), 0, rt, transform=norm)
+        warm = time.perf_counter() - start
+        start = time.perf_counter()
+        fit(model, views, n, TrainConfig(1, batch_size, compile=compiled), 1, rt, transform=norm)
+        out["compiled" if compiled else "eager"] = {"warm_up_s": round(warm, 1), "img_s": round(n / (time.perf_counter() - start))}
+    gain = 1 / out["eager"]["img_s"] - 1 / out["compiled"]["img_s"]
+    extra = out["compiled"]["warm_up_s"] - out["eager"]["warm_up_s"]
+    return {"benchmark": "compile", "model": model_name, "width": width, "precision": rt.precision, "batch_size": batch_size,
+            **out, "pays_from_images": round(extra / gain) if gain > 0 else None, "machine": machine()}

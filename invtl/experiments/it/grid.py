@@ -28,7 +28,9 @@ import torch
 from invtl.t2d import cifar
 from invtl.engine import costs
 from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
-from invtl.experiments.common import LEGACY_OPTIONS, VERSION, check_seeds, evaluate, model_key, new_model, pretrained, t2d_data
+from invtl.engine.timing import phase
+from invtl.experiments.common import (LEGACY_OPTIONS, VERSION, check_seeds, evaluate, memoised, model_key, new_model,
+                                      pretrained, t2d_data)
 from invtl.engine.invariance import METRICS, invariance, twin_features
 from invtl.engine.train import Normalise
 from invtl.experiments.it.spec import SPEC
@@ -95,7 +97,8 @@ def run_job(config: dict, ctx) -> dict:
     norm = Normalise().to(device)
     data = t2d_data(config, [config["train_transform"]], objs, config["n_train"], device, **kwargs)
     if config["group"] == "untrained":  # the initial weights of the `none` img model
-        model = new_model(arch, NUM_CLASSES, config, model_key(config, key)).to(device, memory_format=torch.channels_last)
+        model = new_model(arch, NUM_CLASSES, config, model_key(config, key))
+        model = model.to(device, memory_format=model.memory_format)
     else:
         model = pretrained(ctx, arch, NUM_CLASSES, data, config, key, PAPER_PT_EPOCHS)
     result = {"chance": 1 / NUM_CLASSES, "training": evaluate(model, data.splits, ctx), "scores": {}, "not_measured": []}
@@ -107,19 +110,33 @@ def run_job(config: dict, ctx) -> dict:
                 continue
             normalise, batch = cifar_normalise(data_type, config["legacy"]).to(device), config["cifar_eval_batch_size"]
         else:
-            kwargs, objs = dataset_args(config, data_type)
             normalise, batch = norm, config["eval_batch_size"]
         result["scores"][data_type] = {}
         for t in config["eval_transforms"]:
-            if data_type in CIFAR_TYPES:
-                a, b = (cifar_twin(images, t, ts, config["legacy"], device) for ts in config["twin_seeds"])
-            else:
-                a, b = (_dataset(config, t, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
-                        for ts in config["twin_seeds"])
-            fa, fb = twin_features(model, a, b, ctx.rt, normalise, batch)
+            a, b = twins(config, data_type, t, device)
+            fa, fb = twin_features(model, a, b, ctx.rt, normalise)
             seed = derive("permutation", config["seed"], config["group"], config["train_transform"], data_type, t) & 0x7FFF_FFFF
             result["scores"][data_type][t] = invariance(fa, fb, batch_size=batch, seed=seed, metrics=METRICS)
     return result
+
+
+def twins(config: dict, data_type: str, transform: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The twin test images of a data type under one transform, generated once per process (they do not
+    depend on the model, so all models of a seed share them)."""
+    legacy = tuple(sorted(config["legacy"]))
+    key = ("it-twins", data_type, transform, config["config_seed"], config["sampling_seed"], tuple(config["twin_seeds"]),
+           config["n_test"], config["source"], legacy, str(device))
+
+    def make() -> tuple[torch.Tensor, torch.Tensor]:
+        with phase("generate"):
+            if data_type in CIFAR_TYPES:
+                images = cifar.load_cifar(data_type, "test")[0][: config["n_test"]]
+                return tuple(cifar_twin(images, transform, ts, config["legacy"], device) for ts in config["twin_seeds"])
+            kwargs, objs = dataset_args(config, data_type)
+            return tuple(_dataset(config, transform, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
+                         for ts in config["twin_seeds"])
+
+    return memoised(key, make)
 
 
 def cifar_test_images(name: str, n: int) -> torch.Tensor | None:

@@ -103,9 +103,6 @@ def paper_claim_records(seeds=(0, 1)) -> list[dict]:
              "provenance": {}} for s in seeds for k in range(1, PAPER_N + 1)]
 
 
-def _seed_list(seeds: list[int]) -> str:
-    return ", ".join(map(str, seeds))
-
 
 CHECKS = {"C8": check_c8}
 TESTS = {"C8": C8_TEST}

@@ -95,6 +95,8 @@ def value_label(panel: str, value) -> str:
         return ARCH_LABEL.get(value, str(value))
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", " ")
+    if isinstance(value, float) and 0 < value <= 1:  # a fraction per class (E-3)
+        return f"{100 * value:g} %"
     return str(value)
 
 
