@@ -46,7 +46,8 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", help=EXPERIMENT_HELP)
     p.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
     p.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
-    p.add_argument("--only", default=None, metavar="PANEL", help="one panel of the grid only")
+    p.add_argument("--only", default=None, metavar="PANEL",
+                   help="one panel of the grid only (cifar_tvo: also a whole dataset, cifar10 or cifar100)")
     p.add_argument("--legacy", nargs="+", default=[], metavar="OPTION",
                    help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
                    "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)")
@@ -93,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                                "chunks that each stay under --max-minutes, as ready-to-run commands.")
     _add_grid_args(plan)
     plan.add_argument("--max-minutes", type=float, default=8.0, help="minutes per chunk (default 8)")
+    plan.add_argument("--json", action="store_true",
+                      help="print one JSON object: jobs, predicted seconds per job and per chunk, the rates' source")
 
     claims = commands.add_parser(
         "claims", help="check the paper's claims C1-C8 against the results store",
@@ -201,13 +204,19 @@ def _plan(args: argparse.Namespace) -> int:
 
     p = plan(experiment(args.experiment), args.profile, seeds=args.seeds, only=args.only, max_minutes=args.max_minutes,
              legacy=tuple(args.legacy))
-    print(f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} minutes "
-          f"(planning estimate); {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:")
     only = f" --only {args.only}" if args.only else ""
     seeds = f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds else ""
-    for k, minutes in enumerate(p["shard_minutes"], 1):
-        print(f"  invtl run {p['experiment']} --profile {p['profile']}{seeds}{only} --shard {k}/{p['shards']}"
-              f"   # ~{minutes:.1f} min")
+    commands = [f"invtl run {p['experiment']} --profile {p['profile']}{seeds}{only} --shard {k}/{p['shards']}"
+                for k in range(1, p["shards"] + 1)]
+    if args.json:
+        print(json.dumps({**{k: v for k, v in p.items() if k != "job_seconds"}, "total_seconds": 60 * p["total_minutes"],
+                          "chunk_seconds": [60 * m for m in p["shard_minutes"]], "commands": commands,
+                          "job_seconds": p["job_seconds"]}, indent=1))
+        return 0
+    print(f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} minutes on "
+          f"{p['device']} at {p['rates']} rates; {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:")
+    for command, minutes in zip(commands, p["shard_minutes"]):
+        print(f"  {command}   # ~{minutes:.1f} min")
     return 0
 
 

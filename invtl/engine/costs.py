@@ -71,3 +71,10 @@ def _per_arch(table: dict, arch: str, width: float) -> float:
     """The rate of `arch`; widths other than the measured one scale with the FLOPs (~ width²)."""
     entry = table[arch]  # {"width": w, "img_s": rate}
     return entry["img_s"] * (entry["width"] / width) ** 2
+
+
+def pretrain(arch: str, width: float, n: int, epochs: int, min_steps: int, batch_size: int, kind: str = "cpu") -> float:
+    """Estimated seconds of one pretraining (its views generated as it trains); `job` includes it."""
+    r = rates(kind)
+    images = n * epochs_for(n, epochs, min_steps, batch_size)
+    return images / _per_arch(r["train"], arch, width) + images / r["generate"]

@@ -48,6 +48,7 @@ class Experiment:
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
     result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
     code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
+    shared: Callable[[dict, str], tuple[str, float]] | None = None  # (pretrained model's key, its seconds): for `plan`
 
 
 @dataclass
@@ -109,10 +110,11 @@ def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: st
         if flag not in exp.legacy:
             raise ValueError(f"unknown legacy option {flag!r}; valid: {', '.join(exp.legacy)}")
     check_profile(profile)
-    if only is not None and only not in exp.panels:
-        raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join(exp.panels)}")
+    groups = sorted({p.split("/")[0] for p in exp.panels if "/" in p})
+    if only is not None and only not in exp.panels and only not in groups:
+        raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join([*exp.panels, *groups])}")
     jobs = exp.jobs(profile, seeds if seeds is not None else exp.default_seeds(profile), tuple(legacy), source)
-    jobs = [j for j in jobs if only is None or j.panel == only]
+    jobs = [j for j in jobs if only is None or j.panel == only or j.panel.startswith(only + "/")]
     k, n = shard
     return jobs[k - 1 :: n]
 
@@ -171,8 +173,8 @@ def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: st
     """The fewest interleaved shards whose estimated time each stays under `max_minutes`, on the device the
     profile is meant for (`invtl.profiles.DEVICE_KIND`), at the rates of `invtl.engine.costs.rates`.
 
-    Estimates assume every job trains its own pretrained model (shards on separate machines share no
-    checkpoints), so a chunk run alone on one machine takes at most its estimate when the rates hold.
+    A pretrained model shared by several jobs (a checkpoint) is charged once per chunk; `total_minutes` is the
+    grid run by one machine, every model trained once.
     """
     from invtl.engine.costs import rates
     from invtl.profiles import DEVICE_KIND
@@ -180,12 +182,23 @@ def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: st
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
     seconds = [exp.cost(job.config, kind) for job in jobs]
+    shared = [exp.shared(job.config, kind) if exp.shared else (None, 0.0) for job in jobs]
+
+    def total(idx: range | list[int]) -> float:
+        seen, out = set(), 0.0
+        for i in idx:
+            key, pt = shared[i]
+            out += seconds[i] - (pt if key is not None and key in seen else 0.0)
+            seen.add(key)
+        return out
+
     if max(seconds, default=0.0) > 60 * max_minutes:
         raise ValueError(f"one {name} job is estimated at {max(seconds) / 60:.1f} minutes, over the {max_minutes} "
                          "minute chunk limit; valid: a larger --max-minutes, or a profile with smaller jobs")
     n = 1
-    while max(sum(seconds[k::n]) for k in range(n)) > 60 * max_minutes:
+    while max(total(range(k, len(jobs), n)) for k in range(n)) > 60 * max_minutes:
         n += 1
     return {"experiment": name, "profile": profile, "device": kind, "rates": rates(kind)["source"], "jobs": len(jobs),
-            "total_minutes": sum(seconds) / 60, "shards": n, "shard_minutes": [sum(seconds[k::n]) / 60 for k in range(n)],
+            "total_minutes": total(range(len(jobs))) / 60, "shards": n,
+            "shard_minutes": [total(range(k, len(jobs), n)) / 60 for k in range(n)],
             "job_seconds": {json.dumps(j.config, sort_keys=True): s for j, s in zip(jobs, seconds)}}

@@ -37,6 +37,7 @@ warning: nothing is recorded for them.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -216,9 +217,24 @@ def cost(config: dict, kind: str = "cpu") -> float:
                      fine_tunes=[(int(f * n_target), config["ft_epochs"], config.get("ft_min_steps", 0)) for f in ft])
 
 
+def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+    """The job's pretrained model (keyed on the effective per-class count, as its checkpoint) and its seconds."""
+    from invtl.engine import costs
+
+    arch, relation, per_class = pretraining_setup(config)
+    train = split_sizes(config)[0]
+    effective = min(train, per_class or train)
+    n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
+        relation, config["num_target"])
+    key = json.dumps([config["dataset"], config["seed"], config["transform_set"], arch, relation, effective])
+    return key, costs.pretrain(arch, config["width"], n_classes * effective, config["pt_epochs"],
+                               config.get("pt_min_steps", 0), config["batch_size"], kind)
+
+
 EXPERIMENT = Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
                         "(transformations as augmentation)",
                         panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
                         default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost, legacy=LEGACY_OPTIONS,
+                        shared=shared,
                         result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py", "invtl/experiments/tvo/grid.py",
                               "invtl/experiments/cifar_tvo/grid.py", "invtl/experiments/cifar_tvo/spec.py"))

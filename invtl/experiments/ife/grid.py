@@ -41,6 +41,7 @@ Linear probes train on cached features of one view of the training images (epoch
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -316,8 +317,17 @@ def cost(config: dict, kind: str = "cpu") -> float:
                      probes=[(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in (*[cifar_sizes[0]] * 3, objects[0])])
 
 
+def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+    """The job's pretrained model (the C&C model is shared by both variants) and its estimated seconds."""
+    cifar_sizes, objects = _sizes(config)
+    n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
+    key = json.dumps(pretraining_key(config), sort_keys=True)
+    return key, costs.pretrain(config["arch"], config["width"], n_train, config["pt_epochs"],
+                               config.get("pt_min_steps", 0), config["batch_size"], kind)
+
+
 EXPERIMENT = Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
                     panels=VARIANTS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS,
+                        legacy=LEGACY_OPTIONS, shared=shared,
                         result_keys=("training", "lp", "invariance"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
                               "invtl/experiments/ife/grid.py", "invtl/experiments/ife/spec.py"))

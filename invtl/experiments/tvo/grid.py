@@ -19,6 +19,7 @@ Identical pretraining runs of different panels share one checkpoint.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
@@ -205,8 +206,17 @@ def cost(config: dict, kind: str = "cpu") -> float:
                      fine_tunes=[(n, config["ft_epochs"], config.get("ft_min_steps", 0)) for n in ft])
 
 
+def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+    """The job's pretrained model (jobs of a seed share it when the key matches) and its estimated seconds."""
+    arch, relation, amount = pretraining_setup(config)
+    n_pt = amount or config["n_pt"]
+    key = json.dumps([config["seed"], config["transform_set"], arch, relation, n_pt])
+    return key, costs.pretrain(arch, config["width"], n_pt, config["pt_epochs"], config.get("pt_min_steps", 0),
+                               config["batch_size"], kind)
+
+
 EXPERIMENT = Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
                         panels=PANELS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS,
+                        legacy=LEGACY_OPTIONS, shared=shared,
                         result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
                               "invtl/experiments/tvo/grid.py", "invtl/experiments/tvo/spec.py"))
