@@ -227,6 +227,7 @@ def test_plan_splits_the_fast_grids_into_chunks_under_8_minutes():
     for name in ("tvo", "tm"):
         p = runner.plan(experiment(name), "fast")
         assert p["shards"] >= 1 and max(p["shard_minutes"]) < 8.0
-        assert sum(p["shard_minutes"]) == pytest.approx(p["total_minutes"])
+        # a model shared by several jobs is trained once on one machine, at most once per chunk when split
+        assert p["total_minutes"] <= sum(p["shard_minutes"]) <= p["total_minutes"] * p["shards"]
     with pytest.raises(ValueError, match="over the 0.01 minute chunk limit"):
         runner.plan(experiment("tm"), "fast", max_minutes=0.01)
