@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from invtl import paper
 from invtl.engine import store as store_mod
@@ -24,21 +24,37 @@ from invtl.experiments.cifar_tvo import analysis as cifar_tvo
 from invtl.experiments.ife import analysis as ife
 from invtl.experiments.it import analysis as it
 from invtl.experiments.tm import analysis as tm
-from invtl.experiments.tvo import analysis as tvo
+from invtl.experiments.tvo import checks as tvo
 from invtl.profiles import check_profile
 from invtl.verdict import VERDICTS
 
 EXPERIMENT_OF = {
-    "C1": ("E-1", "tvo"), "C2": ("E-1", "tvo"), "C3": ("E-1", "tvo"), "C4": ("E-2", "tvo"),
-    "C5": ("E-3", "cifar_tvo"), "C6": ("E-4", "ife"), "C7": ("E-5", "it"), "C8": ("E-6", "tm"),
+    "C1": ("E-1", "tvo"),
+    "C2": ("E-1", "tvo"),
+    "C3": ("E-1", "tvo"),
+    "C4": ("E-2", "tvo"),
+    "C5": ("E-3", "cifar_tvo"),
+    "C6": ("E-4", "ife"),
+    "C7": ("E-5", "it"),
+    "C8": ("E-6", "tm"),
 }
 """claim id -> (paper result, the experiment whose results decide it)."""
 
 CHECKS: dict[str, Callable[..., tuple[str, str]]] = {
-    **tvo.CHECKS, **cifar_tvo.CHECKS, **ife.CHECKS, **it.CHECKS, **tm.CHECKS}
+    **tvo.CHECKS,
+    **cifar_tvo.CHECKS,
+    **ife.CHECKS,
+    **it.CHECKS,
+    **tm.CHECKS,
+}
 """claim id -> check(records, seeds) -> (ours, verdict); `seeds`: the seeds the profile asks for."""
-PAPER_RECORDS = {"tvo": tvo.paper_claim_records, "cifar_tvo": cifar_tvo.paper_claim_records,
-                 "ife": ife.paper_claim_records, "it": it.paper_claim_records, "tm": tm.paper_claim_records}
+PAPER_RECORDS = {
+    "tvo": tvo.paper_claim_records,
+    "cifar_tvo": cifar_tvo.paper_claim_records,
+    "ife": ife.paper_claim_records,
+    "it": it.paper_claim_records,
+    "tm": tm.paper_claim_records,
+}
 """experiment -> synthetic records whose seed means are the paper's own tables."""
 TESTS: dict[str, str] = {**tvo.TESTS, **cifar_tvo.TESTS, **ife.TESTS, **it.TESTS, **tm.TESTS}
 """claim id -> the precise test applied, in words (printed in the book)."""
@@ -67,15 +83,21 @@ def provenance_summary(records: list[dict]) -> dict:
     """What the records rest on: count, commits, how many came from uncommitted code, devices, base-image sources,
     precisions (records of older code without some fields count as "unknown")."""
     prov = [r.get("provenance", {}) for r in records]
-    return {"records": len(records),
-            "commits": sorted({p.get("git_commit", "unknown").removesuffix("-dirty")[:12] for p in prov}),
-            "dirty": sum(bool(p.get("dirty")) or str(p.get("git_commit", "")).endswith("-dirty") for p in prov),
-            "devices": sorted({p.get("device", "unknown") for p in prov}),
-            "sources": sorted({str(p.get("source") or r["config"].get("source") or "unknown") for p, r in zip(prov, records)}),
-            "precisions": sorted({p.get("precision", "unknown") for p in prov})}
+    return {
+        "records": len(records),
+        "commits": sorted({p.get("git_commit", "unknown").removesuffix("-dirty")[:12] for p in prov}),
+        "dirty": sum(bool(p.get("dirty")) or str(p.get("git_commit", "")).endswith("-dirty") for p in prov),
+        "devices": sorted({p.get("device", "unknown") for p in prov}),
+        "sources": sorted(
+            {str(p.get("source") or r["config"].get("source") or "unknown") for p, r in zip(prov, records)}
+        ),
+        "precisions": sorted({p.get("precision", "unknown") for p in prov}),
+    }
 
 
-def grid_records(experiment: str, profile: str, seeds: list[int] | None = None, results: str | None = None) -> list[dict]:
+def grid_records(
+    experiment: str, profile: str, seeds: list[int] | None = None, results: str | None = None
+) -> list[dict]:
     """The stored records of an experiment's grid for a profile (jobs not yet computed are left out;
     records of configurations no longer in the grid are ignored). The grid is a pure function of the
     experiment, profile and seeds, so the answer does not depend on the machine."""
@@ -89,8 +111,9 @@ def grid_records(experiment: str, profile: str, seeds: list[int] | None = None, 
     return [r for r in records if r is not None]
 
 
-def evaluate(profile: str, results: str | None = None, ids: list[str] | None = None,
-             seeds: list[int] | None = None) -> list[Outcome]:
+def evaluate(
+    profile: str, results: str | None = None, ids: list[str] | None = None, seeds: list[int] | None = None
+) -> list[Outcome]:
     """Outcome of every claim (or of `ids`) for one profile, from the results store (the grid of each
     experiment, restricted to `seeds` when given; a claim rests on all of the profile's seeds otherwise)."""
     from invtl.experiments import settings

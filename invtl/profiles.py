@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 PROFILES: dict[str, str] = {
     "smoke": "CPU, minutes: tiny data and epochs; proves the pipeline runs end to end, not the findings",
     "cpu": "this 2-core CPU, hours: every panel of the paper at small scale (narrow networks, fewer samples and "
-           "classes), models that learn; the book's evidence while no GPU is lent",
+    "classes), models that learn; the book's evidence while no GPU is lent",
     "fast": "one GPU, minutes per experiment: full grids, 3 seeds, shortened schedules",
     "paper": "the paper's exact protocol: full data and epochs, 10 seeds",
 }

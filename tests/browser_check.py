@@ -30,9 +30,18 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
 SKIP_DIRS = ("_static", "_sources", "_images")
 WIDTH = 1280
 
@@ -62,8 +71,11 @@ return [...document.images].map(i => [i.currentSrc || i.src, i.complete && i.nat
 
 def pages(site: Path) -> list[str]:
     """Every HTML page of the book, as paths relative to the site root (index first)."""
-    found = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
-                   if not any(part in SKIP_DIRS for part in p.relative_to(site).parts))
+    found = sorted(
+        p.relative_to(site).as_posix()
+        for p in site.rglob("*.html")
+        if not any(part in SKIP_DIRS for part in p.relative_to(site).parts)
+    )
     return sorted(found, key=lambda p: (p != "index.html", p))
 
 
@@ -114,7 +126,9 @@ def check_page(drv, url: str, screenshot: Path | None, timeout: float = 20.0) ->
     time.sleep(0.3)
     problems = list(widget_problems)
     problems += [f"image did not load: {src}" for src in drv.execute_script(IMAGE_CHECK)]
-    problems += [f"console {e['level']}: {e['message'][:300]}" for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    problems += [
+        f"console {e['level']}: {e['message'][:300]}" for e in drv.get_log("browser") if e["level"] == "SEVERE"
+    ]
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         full = min(drv.execute_script("return document.documentElement.scrollHeight"), 16000)
@@ -125,8 +139,9 @@ def check_page(drv, url: str, screenshot: Path | None, timeout: float = 20.0) ->
     return problems
 
 
-def run(site: Path, url: str | None = None, screenshots: Path | None = None, only: list[str] | None = None,
-        out=print) -> dict[str, list[str]]:
+def run(
+    site: Path, url: str | None = None, screenshots: Path | None = None, only: list[str] | None = None, out=print
+) -> dict[str, list[str]]:
     """Check every page; returns {page: problems}."""
     if not (site / "index.html").exists():
         raise FileNotFoundError(f"no built book at {site} (run `invtl book --profile smoke` first)")

@@ -11,8 +11,16 @@ DTS = ["op-img", "os-img", "rs-rand"]
 DIST = {"op-img": 0.0, "os-img": 0.1, "rs-rand": 0.4, "rp-rand": 0.0, "cifar10": 0.2, "cifar100": 0.25}
 
 
-def _records(ratio, seeds=(0, 1), groups=("img",), models=("none", "rotate", "hue", "blur"),
-             targets=("rotate", "hue", "blur"), data_types=DTS, arch="resnet18", drop=()):
+def _records(
+    ratio,
+    seeds=(0, 1),
+    groups=("img",),
+    models=("none", "rotate", "hue", "blur"),
+    targets=("rotate", "hue", "blur"),
+    data_types=DTS,
+    arch="resnet18",
+    drop=(),
+):
     """One record per (seed, group, model) plus the untrained network; ratio(group, train, d, t, seed)."""
     out = []
     for seed in seeds:
@@ -20,11 +28,24 @@ def _records(ratio, seeds=(0, 1), groups=("img",), models=("none", "rotate", "hu
         for g, m in units:
             if (seed, g, m) in drop:
                 continue
-            scores = {d: {t: {"l2": ratio(g, m, d, t, seed), "cos": 0.5, "dotprod": 0.5, "cka": 0.5} for t in targets}
-                      for d in data_types}
-            out.append({"config": {"arch": arch, "seed": seed, "group": g, "train_transform": m,
-                                   "data_types": list(data_types), "eval_transforms": list(targets)},
-                        "result": {"scores": scores}, "provenance": {}})
+            scores = {
+                d: {t: {"l2": ratio(g, m, d, t, seed), "cos": 0.5, "dotprod": 0.5, "cka": 0.5} for t in targets}
+                for d in data_types
+            }
+            out.append(
+                {
+                    "config": {
+                        "arch": arch,
+                        "seed": seed,
+                        "group": g,
+                        "train_transform": m,
+                        "data_types": list(data_types),
+                        "eval_transforms": list(targets),
+                    },
+                    "result": {"scores": scores},
+                    "provenance": {},
+                }
+            )
     return out
 
 
@@ -41,6 +62,7 @@ def paper_like(g, m, d, t, seed):
 def test_same_other_none_follows_the_protocol():
     def ratio(g, m, d, t, seed):
         return {"none": 0.5, "rotate": 0.1, "hue": 0.2, "blur": 0.4}[m] + (0.01 if t == "hue" else 0.0)
+
     frame = ait.ratio_frame(_records(ratio, seeds=(0,)))
     son = ait.same_other_none(frame).set_index(["group", "seed", "data_type", "target", "row"]).value
     # target rotate: Same = rotate model, Other = mean(hue, blur), None = none model
@@ -52,8 +74,13 @@ def test_same_other_none_follows_the_protocol():
 
 
 def test_only_trained_targets_count_and_incomplete_seeds_are_left_out():
-    recs = _records(paper_like, seeds=(0, 1, 2), models=("none", "rotate", "hue"), targets=("rotate", "hue", "blur"),
-                    drop={(2, "img", "hue")})
+    recs = _records(
+        paper_like,
+        seeds=(0, 1, 2),
+        models=("none", "rotate", "hue"),
+        targets=("rotate", "hue", "blur"),
+        drop={(2, "img", "hue")},
+    )
     frame = ait.ratio_frame(recs)
     son = ait.same_other_none(frame)
     assert set(son.target) == {"rotate", "hue"}
@@ -80,11 +107,6 @@ def test_table_cells_mean_std_bold_and_column_status():
         r["result"]["not_measured"] = ["cifar100"]
     _, rows3, _ = ait.group_table(ait.ratio_frame(absent), "img")
     assert rows3[0][-1] == ait.NOT_MEASURED and rows3[0][-2] == ait.NOT_IN_PROFILE
-
-
-
-
-
 
 
 def test_plot_matrices():

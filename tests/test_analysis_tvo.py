@@ -6,8 +6,6 @@ import pytest
 from invtl.experiments.tvo import analysis as a
 
 
-
-
 def test_performance_differences_match_the_paper_panel():
     d = a.differences(a.paper_records("E-1a", seeds=(0,)))
     # E-1c labels: disjoint range / same range / difference of means
@@ -20,17 +18,16 @@ def test_performance_differences_match_the_paper_panel():
     assert d["architecture"].difference == pytest.approx(0.12, abs=0.01)
 
 
-
-
-
-
 def test_tidy_seed_means_and_intervals():
     recs = a.paper_records("E-1a", seeds=(0, 1, 2), noise=0.01)
     rows = a.tidy(recs)
     assert {r["stage"] for r in rows} == {"training", "lp", "ft"}
     means = a.seed_means(recs)
-    sub = next(m for m in means if m["panel"] == "class_relationship" and m["value"] == "subset"
-               and m["transform_set"] == "same")
+    sub = next(
+        m
+        for m in means
+        if m["panel"] == "class_relationship" and m["value"] == "subset" and m["transform_set"] == "same"
+    )
     assert sub["n_seeds"] == 3 and sub["ci95"] > 0
     assert np.isnan(a.ci95(np.array([[0.5, 0.6]]))).all()
     assert a.ci95(np.array([0.0, 1.0])) == pytest.approx(12.706 * np.std([0.0, 1.0], ddof=1) / np.sqrt(2), rel=1e-3)

@@ -13,18 +13,35 @@ from pathlib import Path
 import pytest
 
 from invtl import claims
+from invtl import paper as pv
 from invtl.book import build, sphinx
 from invtl.book import html as book_html
-from invtl import paper as pv
 from invtl.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / pv.SOURCE
-TABLE_ORDER = ["E-1a", "E-1c", "E-2a", "E-2b", "E-3a", "E-3a-diff", "E-3b", "E-3b-diff", "E-4a", "E-4b", "E-4c",
-               "E-4d", "E-5a", "E-5b", "E-5c", "E-6"]
+TABLE_ORDER = [
+    "E-1a",
+    "E-1c",
+    "E-2a",
+    "E-2b",
+    "E-3a",
+    "E-3a-diff",
+    "E-3b",
+    "E-3b-diff",
+    "E-4a",
+    "E-4b",
+    "E-4c",
+    "E-4d",
+    "E-5a",
+    "E-5b",
+    "E-5c",
+    "E-6",
+]
 
 
 # --- paper values -----------------------------------------------------------------------------------
+
 
 def _markdown_tables(text: str) -> list[tuple[int, list[str], list[list[str]]]]:
     lines = text.splitlines()
@@ -68,7 +85,7 @@ def test_paper_tables_match_the_reference_file_cell_by_cell():
 def test_claims_match_the_reference_file_word_for_word():
     _reference_or_skip()
     text = REFERENCE.read_text(encoding="utf-8")
-    section = text[text.index("## Headline claims"):]
+    section = text[text.index("## Headline claims") :]
     blocks = re.split(r"\n(?=\d\. \*\*C\d\*\*)", section)[1:]
     assert len(blocks) == 8
     for block in blocks:
@@ -95,17 +112,18 @@ def test_every_table_and_claim_has_provenance_and_an_experiment():
     assert set(claims.EXPERIMENT_OF) == set(pv.CLAIMS)
 
 
-
-
-
-
-
 # --- command line ------------------------------------------------------------------------------------
 
 
-
-@pytest.mark.parametrize("argv", [["book", "--only", "no_such_notebook"], ["book", "--profile", "bogus"],
-                                  ["claims", "--profile", "bogus"], ["book", "--device", "tpu"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["book", "--only", "no_such_notebook"],
+        ["book", "--profile", "bogus"],
+        ["claims", "--profile", "bogus"],
+        ["book", "--device", "tpu"],
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -163,10 +181,20 @@ def test_result_notebooks_end_with_paper_vs_reproduced():
 
 
 def test_finish_hides_parameter_cells(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "", "outputs": []},
-                    {"cell_type": "code", "metadata": {}, "source": "",
-                     "outputs": [{"output_type": "stream", "name": "stderr", "text": "careful\n"}]}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "", "outputs": []},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "",
+                "outputs": [{"output_type": "stream", "name": "stderr", "text": "careful\n"}],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb))
     assert build._finish(path) == ["careful"]
@@ -200,7 +228,9 @@ SITE = REPO / "_build" / "html"
 
 def _browser_skip_reason() -> str | None:
     if not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()):
-        return "Chromium not installed (apt-get install chromium chromium-driver); .ci/run installs it and runs the check"
+        return (
+            "Chromium not installed (apt-get install chromium chromium-driver); .ci/run installs it and runs the check"
+        )
     try:
         import selenium  # noqa: F401
     except ImportError:

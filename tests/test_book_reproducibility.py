@@ -14,8 +14,12 @@ from invtl.experiments import SPECS, experiment
 from invtl.profiles import PROFILES
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-PROV = {"date": "2026-01-02T03:04:05+00:00", "device": "cpu (2 cores)", "git_commit": "0123456789abcdef-dirty",
-        "wall_time_s": 30.0}
+PROV = {
+    "date": "2026-01-02T03:04:05+00:00",
+    "device": "cpu (2 cores)",
+    "git_commit": "0123456789abcdef-dirty",
+    "wall_time_s": 30.0,
+}
 
 
 def test_format_setting_is_one_short_line():
@@ -52,7 +56,17 @@ def test_grid_size_and_store_rows_count_the_current_grid(tmp_path):
     store.save("smoke", "old", {"seed": 4}, {}, {**PROV, "git_commit": "fedcba9876543210", "wall_time_s": 90.0})
     assert rep.grid_size("tm", "smoke", str(tmp_path)) == (2, len(jobs))
     rows = {r[1]: r for r in rep.store_rows(str(tmp_path))}
-    assert rows["tm"] == ("smoke", "tm", 2, f"2 / {len(jobs)}", "0", "cpu (2 cores)", "0123456-dirty", "2026-01-02", "1.0")
+    assert rows["tm"] == (
+        "smoke",
+        "tm",
+        2,
+        f"2 / {len(jobs)}",
+        "0",
+        "cpu (2 cores)",
+        "0123456-dirty",
+        "2026-01-02",
+        "1.0",
+    )
     assert rows["old"][3] == "–" and rows["old"][4] == "4" and rows["old"][6] == "fedcba9"
     assert "stored records of the grid" in rep.store_table(str(tmp_path))
     assert rep.store_table(str(tmp_path / "empty")) == "<p>The results store is empty.</p>"

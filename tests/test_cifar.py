@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from invtl.t2d import cifar
-from invtl.t2d.cifar import CIFAR10_CLASSES, augment, class_subset, crop_flip, load_cifar, stratified_split
+from invtl.t2d.cifar import CIFAR10_CLASSES, load_cifar
+from invtl.t2d.cifar_views import augment, class_subset, crop_flip, stratified_split
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"  # the project's local copy, if any
 pytestmark = pytest.mark.usefixtures("isolated_cifar")
@@ -44,17 +45,26 @@ def write_torchvision10(root: Path) -> None:
     """The real format: pickled dicts of (N, 3072) uint8 rows (R, G, B planes) and label lists."""
     d = root / "cifar-10-batches-py"
     d.mkdir(parents=True)
-    batches = {f"data_batch_{k + 1}": (TRAIN[4 * k:4 * k + 4], TRAIN_LABELS[4 * k:4 * k + 4]) for k in range(5)}
+    batches = {f"data_batch_{k + 1}": (TRAIN[4 * k : 4 * k + 4], TRAIN_LABELS[4 * k : 4 * k + 4]) for k in range(5)}
     batches["test_batch"] = TEST, TEST_LABELS
     for name, (images, labels) in batches.items():
-        write_pickle(d / name, {"batch_label": name, "labels": labels.tolist(), "data": flat(images),
-                                "filenames": [f"{i}.png" for i in range(len(images))]})
+        write_pickle(
+            d / name,
+            {
+                "batch_label": name,
+                "labels": labels.tolist(),
+                "data": flat(images),
+                "filenames": [f"{i}.png" for i in range(len(images))],
+            },
+        )
     write_pickle(d / "batches.meta", {"num_cases_per_batch": 4, "label_names": list(CIFAR10_CLASSES), "num_vis": 3072})
 
 
 def encode(image: torch.Tensor, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(image.permute(1, 2, 0).numpy()).save(buffer, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    Image.fromarray(image.permute(1, 2, 0).numpy()).save(
+        buffer, format=fmt, **({"quality": 95} if fmt == "JPEG" else {})
+    )
     return buffer.getvalue()
 
 
@@ -71,7 +81,9 @@ def write_zip(path: Path, split: str, images: torch.Tensor, labels: torch.Tensor
         z.writestr(f"{split}/", b"")
         for i, (image, label) in enumerate(zip(images, labels)):
             data = encode(image, "JPEG")
-            z.writestr(f"{split}/{CIFAR10_CLASSES[label]}/{i:04d}.jpg", data[: len(data) // 2] if i == corrupt else data)
+            z.writestr(
+                f"{split}/{CIFAR10_CLASSES[label]}/{i:04d}.jpg", data[: len(data) // 2] if i == corrupt else data
+            )
 
 
 def pil_decode(data: bytes) -> torch.Tensor:
@@ -79,6 +91,7 @@ def pil_decode(data: bytes) -> torch.Tensor:
 
 
 # ---- loading
+
 
 def test_torchvision_format_cifar10(tmp_path):
     write_torchvision10(tmp_path)
@@ -96,8 +109,16 @@ def test_torchvision_format_cifar100(tmp_path):
     names = [f"class{i:03d}" for i in range(100)]
     images, fine = smooth(6, 2), torch.tensor([99, 0, 5, 42, 5, 7])
     for split in ("train", "test"):
-        write_pickle(d / split, {"filenames": [], "batch_label": split, "fine_labels": fine.tolist(),
-                                 "coarse_labels": (fine // 5).tolist(), "data": flat(images)})
+        write_pickle(
+            d / split,
+            {
+                "filenames": [],
+                "batch_label": split,
+                "fine_labels": fine.tolist(),
+                "coarse_labels": (fine // 5).tolist(),
+                "data": flat(images),
+            },
+        )
     write_pickle(d / "meta", {"fine_label_names": names, "coarse_label_names": [f"super{i}" for i in range(20)]})
     x, y, classes = load_cifar("cifar100", "test", tmp_path)
     assert torch.equal(x, images) and torch.equal(y, fine) and classes == names
@@ -113,7 +134,7 @@ def test_every_layout_gives_the_same_images(tmp_path):
     (tmp_path / "jpg" / "cifar10" / "train" / "cat" / "notes.txt").write_text("not an image")
 
     loaded = {layout: load_cifar("cifar10", "train", tmp_path / layout) for layout in ("tv", "png", "jpg", "zip")}
-    for x, y, classes in loaded.values():
+    for _x, y, classes in loaded.values():
         assert torch.equal(y, TRAIN_LABELS) and classes == list(CIFAR10_CLASSES)
     assert torch.equal(loaded["tv"][0], TRAIN) and torch.equal(loaded["png"][0], TRAIN)
     jpeg = loaded["zip"][0]
@@ -188,6 +209,7 @@ def test_real_cifar10_test_zip():
 
 # ---- splits and class subsets
 
+
 @pytest.mark.parametrize("classes, per_class, n_val", [(10, 5000, 500), (100, 500, 50)])
 def test_stratified_split(classes, per_class, n_val):
     shuffle = torch.randperm(classes * per_class, generator=torch.Generator().manual_seed(0))
@@ -228,6 +250,7 @@ def test_class_subset():
 
 # ---- augmentation
 
+
 def coordinates(n: int) -> torch.Tensor:
     """Pattern image: R = 8x, G = 8y, B = 255 (never black), so a pixel tells where it came from."""
     r = torch.arange(32) * 8
@@ -258,15 +281,16 @@ def measured_shift(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return 16 - centre[:, 0] // 8, 16 - centre[:, 1] // 8
 
 
-@pytest.mark.parametrize("legacy, shifts", [(frozenset(), range(-4, 6)),
-                                            (frozenset({"legacy_cifar_translate"}), range(4, 14))])
+@pytest.mark.parametrize(
+    "legacy, shifts", [(frozenset(), range(-4, 6)), (frozenset({"legacy_cifar_translate"}), range(4, 14))]
+)
 def test_translate_range(legacy, shifts):
     out = augment(coordinates(2000), ["translate"], 1, torch.arange(2000), legacy)
     dx, dy = measured_shift(out)
     assert set(dx.tolist()) == set(dy.tolist()) == set(shifts)
     i = int(torch.nonzero((dx == shifts[-1]) & (dy == shifts[-1]))[0])
     assert (out[i, :, :, : shifts[-1]] == 0).all() and (out[i, :, : shifts[-1]] == 0).all()  # black fill
-    assert (out[i, 2, shifts[-1]:, shifts[-1]:] == 255).all()
+    assert (out[i, 2, shifts[-1] :, shifts[-1] :] == 255).all()
 
 
 def test_erasing_leaves_a_black_14px_square():
@@ -277,7 +301,7 @@ def test_erasing_leaves_a_black_14px_square():
     for mask in black[erased]:
         ys, xs = mask.nonzero().unbind(1)
         y0, x0 = int(ys.min()), int(xs.min())
-        assert mask.sum() == 14 * 14 and mask[y0:y0 + 14, x0:x0 + 14].all() and y0 <= 17 and x0 <= 17
+        assert mask.sum() == 14 * 14 and mask[y0 : y0 + 14, x0 : x0 + 14].all() and y0 <= 17 and x0 <= 17
 
 
 def test_photometric_ops_touch_every_pixel():
@@ -303,7 +327,7 @@ def test_geometric_fill_is_black():
     for image, k in zip(out, sides.tolist()):
         o = (32 - k) // 2
         square = torch.zeros(32, 32, dtype=torch.bool)
-        square[o:o + k, o:o + k] = True
+        square[o : o + k, o : o + k] = True
         assert torch.equal(image[0] > 0, square) and (image[:, square] == 200).all()
     with pytest.raises(ValueError, match="legacy_cifar_translate"):
         augment(grey, ["scale"], 5, torch.arange(64), frozenset({"legacy_scale_bb"}))

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from invtl.paths import MissingData
 import torch
 from PIL import Image
 
-from invtl.t2d import cifar
 from invtl.engine import runner
-from invtl.t2d.cifar import CIFAR10_CLASSES
-from invtl.t2d.dataset import TRANSFORMS
 from invtl.experiments.cifar_tvo import grid as cifar_tvo
+from invtl.experiments.ife import data as ife_data
 from invtl.experiments.ife import grid as ife
 from invtl.experiments.tvo import grid as tvo
+from invtl.paths import MissingData
+from invtl.t2d import cifar, cifar_views
+from invtl.t2d.cifar import CIFAR10_CLASSES
+from invtl.t2d.dataset import TRANSFORMS
 from invtl.t2d.rng import Draws
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"  # the project's local copy, if any
@@ -32,8 +32,11 @@ def fake_cifar10(root: Path, train_per_class: int = 20, test_per_class: int = 4)
     for name, per_class in [("train", train_per_class), ("test", test_per_class)]:
         labels = torch.arange(10).repeat(per_class)
         images = torch.randint(0, 256, (len(labels), 3, 32, 32), dtype=torch.uint8, generator=g)
-        batches = {"test_batch": slice(None)} if name == "test" else {
-            f"data_batch_{k + 1}": slice(k * len(labels) // 5, (k + 1) * len(labels) // 5) for k in range(5)}
+        batches = (
+            {"test_batch": slice(None)}
+            if name == "test"
+            else {f"data_batch_{k + 1}": slice(k * len(labels) // 5, (k + 1) * len(labels) // 5) for k in range(5)}
+        )
         for batch, part in batches.items():
             with open(d / batch, "wb") as f:
                 pickle.dump({"labels": labels[part].tolist(), "data": images[part].reshape(-1, 3072).numpy()}, f)
@@ -75,7 +78,7 @@ def test_cifar_tvo_paper_grid_matches_the_protocol():
         assert len(own) - 2 * 4 == 30
         available = cifar_tvo.split_sizes(own[0].config)[0]
 
-        def effective(config):
+        def effective(config, available=available):
             arch, relation, per_class = cifar_tvo.pretraining_setup(config)
             return arch, relation, None if per_class is not None and per_class >= available else per_class
 
@@ -127,7 +130,11 @@ def test_cifar_data_clamps_fractions_and_redraws_training_views(tmp_path, monkey
     other, _ = cifar_tvo.cifar_data(config, ["scale", "hue", "noise"], classes, None, device)
     assert not torch.equal(other.splits["train"][0], data.splits["train"][0])
     sub, n = cifar_tvo.with_fraction(data, 0.5, config)
-    assert n == 27 and sub.splits["train"][1].bincount().tolist() == [9, 9, 9] and sub.splits["test"] is data.splits["test"]
+    assert (
+        n == 27
+        and sub.splits["train"][1].bincount().tolist() == [9, 9, 9]
+        and sub.splits["test"] is data.splits["test"]
+    )
     assert torch.equal(sub.views(torch.arange(27), 2)[1], sub.splits["train"][1])
     assert data.splits["train"][0].dtype == torch.uint8  # images stay uint8, CIFAR normalisation in the model path
 
@@ -140,8 +147,11 @@ def test_cifar_legacy_translate_is_a_legacy_option():
 
 def test_cifar_tvo_job_end_to_end_on_a_fake(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path)))
-    [job] = [j for j in cifar_tvo.jobs("smoke", [0]) if j.panel == "cifar10/pt_samples" and j.config["value"] == 16
-             and j.config["transform_set"] == "disjoint"]
+    [job] = [
+        j
+        for j in cifar_tvo.jobs("smoke", [0])
+        if j.panel == "cifar10/pt_samples" and j.config["value"] == 16 and j.config["transform_set"] == "disjoint"
+    ]
     config = dict(job.config, lp_epochs=2)
     result = job.run(config, runner.Context(torch.device("cpu")))
     assert result["pt_per_class_effective"] == [16] * 5 and result["n_pt"] == 80
@@ -155,15 +165,21 @@ def test_cifar_tvo_job_end_to_end_on_a_fake(tmp_path, monkeypatch):
 
 
 def test_ife_task_and_grid():
-    assert ife.task(111) == np.random.default_rng(111).choice(61, 10, replace=False).tolist()
-    assert len(set(ife.task(111))) == 10 and ife.task(222) != ife.task(111)
+    assert ife_data.task(111) == np.random.default_rng(111).choice(61, 10, replace=False).tolist()
+    assert len(set(ife_data.task(111))) == 10 and ife_data.task(222) != ife_data.task(111)
     jobs = ife.jobs("paper", [0])
     for variant in ife.VARIANTS:
         own = [j for j in jobs if j.panel == variant]
         assert [j.config["pt_task"] for j in own] == list(ife.TASKS)  # 4 PT per seed and variant
         assert len(own) * len(ife.TASKS) == 16  # each job probes all 4 tasks: the 4 x 4 LP matrix
     c = jobs[0].config
-    assert (c["pt_epochs"], c["lp_epochs"], c["batch_size"], c["eval_batch_size"], c["init_seed"]) == (200, 100, 512, 512, 604)
+    assert (c["pt_epochs"], c["lp_epochs"], c["batch_size"], c["eval_batch_size"], c["init_seed"]) == (
+        200,
+        100,
+        512,
+        512,
+        604,
+    )
     keys = {str(sorted(ife.pretraining_key(j.config).items())) for j in jobs}
     assert len(keys) == 7  # the C&C model is the same in both variants
 
@@ -177,7 +193,7 @@ def square_prototypes(k: int = 3) -> torch.Tensor:
 
 
 def test_fixed_placement_pixels():
-    fixed = ife.fixed_objects(square_prototypes())
+    fixed = ife_data.fixed_objects(square_prototypes())
     alpha = fixed[:, 3]
     ys, xs = (alpha > 0).any(2).any(0).nonzero()[:, 0], (alpha > 0).any(1).any(0).nonzero()[:, 0]
     # The 22 px object spans [2.81, 15.19) px of the 18 px canvas, so [18.81, 31.19) x [-0.19, 12.19) once
@@ -197,10 +213,10 @@ def test_fixed_placement_pixels():
 
 
 def test_translate_variant_shifts():
-    fixed = ife.fixed_objects(square_prototypes())
+    fixed = ife_data.fixed_objects(square_prototypes())
     n = 4000
-    canvas = ife.place(fixed, torch.arange(n) % 3, Draws(7, torch.arange(n)))
-    assert torch.equal(ife.place(fixed, torch.arange(n) % 3).rgba, fixed[torch.arange(n) % 3])  # fixed: no shift
+    canvas = ife_data.place(fixed, torch.arange(n) % 3, Draws(7, torch.arange(n)))
+    assert torch.equal(ife_data.place(fixed, torch.arange(n) % 3).rgba, fixed[torch.arange(n) % 3])  # fixed: no shift
     alpha = canvas.rgba[:, 3] >= 64
     left = alpha.any(1).float().argmax(1)  # first solid column of each sample: 19 + pos_x - 21
     top = alpha.any(2).float().argmax(1)  # first solid row: 0 + pos_y - 2 where it is not cut off
@@ -211,31 +227,42 @@ def test_translate_variant_shifts():
 
 def ife_config(**kw) -> dict:
     [job] = [j for j in ife.jobs("smoke", [0]) if j.config["variant"] == "fixed" and j.config["pt_task"] == "C+O&C"]
-    return dict(job.config, source="random:5", cifar_per_class=None, n_objects=[40, 10, 10], pt_epochs=1, lp_epochs=2,
-                batch_size=32, eval_batch_size=16, **kw)
+    return dict(
+        job.config,
+        source="random:5",
+        cifar_per_class=None,
+        n_objects=[40, 10, 10],
+        pt_epochs=1,
+        lp_epochs=2,
+        batch_size=32,
+        eval_batch_size=16,
+        **kw,
+    )
 
 
 def test_ife_four_tasks_labels_and_images(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path)))
     config = ife_config()
-    sets = ife.datasets(config, torch.device("cpu"))
+    sets = ife_data.datasets(config, torch.device("cpu"))
     images = {name: s.images for name, s in sets.items()}
     labels = {name: s.labels for name, s in sets.items()}
     train_x, train_y, _ = cifar.load_cifar("cifar10", "train")
-    train_idx, val_idx = cifar.stratified_split(train_y, config["sampling_seed"])
-    assert [len(images["C"][s]) for s in ife.SPLITS] == [180, 20, 40]  # 90 / 10 split + test
-    assert [len(images["O"][s]) for s in ife.SPLITS] == [40, 10, 10]
+    train_idx, val_idx = cifar_views.stratified_split(train_y, config["sampling_seed"])
+    assert [len(images["C"][s]) for s in ife_data.SPLITS] == [180, 20, 40]  # 90 / 10 split + test
+    assert [len(images["O"][s]) for s in ife_data.SPLITS] == [40, 10, 10]
     assert torch.equal(labels["C"]["train"]["cifar"], train_y[train_idx])
     assert torch.equal(labels["C+O"]["val"]["cifar"], train_y[val_idx])
-    for split, n in zip(ife.SPLITS, [180, 20, 40]):
+    for split, n in zip(ife_data.SPLITS, [180, 20, 40]):
         objects = labels["C+O"][split]["object"]
-        assert torch.equal(objects, ife.object_labels(config, config["sampling_seed"], split, n, torch.device("cpu")))
+        assert torch.equal(
+            objects, ife_data.object_labels(config, config["sampling_seed"], split, n, torch.device("cpu"))
+        )
         assert torch.equal(labels["O"][split]["object"], objects[: len(labels["O"][split]["object"])])  # one sequence
     assert not torch.equal(labels["C+O"]["train"]["object"], labels["C+O"]["train"]["cifar"])  # drawn independently
     assert set(labels["C+O"]["train"]["object"].tolist()) == set(range(10))
     # C+O = the C image with the object pasted in the upper-right corner; O = the object on black
-    fixed = ife._prototypes(config, torch.device("cpu"))
-    for split in ife.SPLITS:
+    fixed = ife_data.prototypes(config, torch.device("cpu"))
+    for split in ife_data.SPLITS:
         alpha = fixed[labels["C+O"][split]["object"], 3:]
         co, c = images["C+O"][split], images["C"][split]
         assert torch.equal(co * (alpha == 0), c * (alpha == 0)) and not torch.equal(co, c)
@@ -256,11 +283,11 @@ def test_ife_four_tasks_labels_and_images(tmp_path, monkeypatch):
 def test_ife_twin_sets(tmp_path, monkeypatch):
     monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path)))
     config = ife_config(variant="translate")
-    twins = ife.twin_sets(config, torch.device("cpu"))
+    twins = ife_data.twin_sets(config, torch.device("cpu"))
     n = len(twins["a"])
-    first = ife.object_labels(config, config["sampling_seed"] + 10, "test", n, torch.device("cpu"))
-    second = ife.object_labels(config, config["sampling_seed"] + 11, "test", n, torch.device("cpu"))
-    fixed = ife._prototypes(config, torch.device("cpu"))
+    first = ife_data.object_labels(config, config["sampling_seed"] + 10, "test", n, torch.device("cpu"))
+    second = ife_data.object_labels(config, config["sampling_seed"] + 11, "test", n, torch.device("cpu"))
+    fixed = ife_data.prototypes(config, torch.device("cpu"))
     outside = (fixed[:, 3:].amax(0) == 0).expand(n, 3, 32, 32)  # outside every object at the fixed placement (O3)
     a, c, o = twins["a"], twins["cifar"], twins["objects"]
     solid = (fixed[first, 3:] == 255).expand(n, 3, 32, 32)
@@ -279,4 +306,3 @@ def test_ife_job_end_to_end_on_a_fake(tmp_path, monkeypatch):
     assert all(set(v) == {"l2", "cos"} for v in result["invariance"].values())
     assert result["sizes"] == {"C": {"train": 180, "val": 20, "test": 40}, "O": {"train": 40, "val": 10, "test": 10}}
     assert all(0.0 <= v["test_accuracy"] <= 1.0 for v in result["lp"].values())
-

@@ -36,6 +36,7 @@ def set_lp(recs, acc, **config):
 
 # --- the paper's own numbers -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cid", list(claims.CHECKS))
 def test_every_check_holds_on_the_papers_own_numbers(cid):
     ours, v = verdict(cid, records(cid))
@@ -51,10 +52,14 @@ def test_claims_on_paper_json_lists_eight_holds(capsys):
 
 # --- a table that breaks the statement fails -----------------------------------------------------------
 
+
 def _c1(recs):  # disjoint-transform PT as good as same in the architecture panel
     for r in where(recs, panel="architecture", transform_set="disjoint"):
-        r["result"]["lp"] = dict(where(recs, panel="architecture", transform_set="same", value=r["config"]["value"],
-                                       seed=r["config"]["seed"])[0]["result"]["lp"])
+        r["result"]["lp"] = dict(
+            where(
+                recs, panel="architecture", transform_set="same", value=r["config"]["value"], seed=r["config"]["seed"]
+            )[0]["result"]["lp"]
+        )
 
 
 def _c2(recs):  # more classes do not help disjoint-transform transfer
@@ -92,8 +97,10 @@ def _c8(recs):  # a row that rises for j > k
         r["result"]["transfer"][5]["test_accuracy"] = 0.9
 
 
-@pytest.mark.parametrize("cid,break_it", [("C1", _c1), ("C2", _c2), ("C3", _c3), ("C4", _c4), ("C5", _c5), ("C6", _c6),
-                                          ("C7", _c7), ("C8", _c8)])
+@pytest.mark.parametrize(
+    "cid,break_it",
+    [("C1", _c1), ("C2", _c2), ("C3", _c3), ("C4", _c4), ("C5", _c5), ("C6", _c6), ("C7", _c7), ("C8", _c8)],
+)
 def test_a_table_that_breaks_the_statement_fails(cid, break_it):
     recs = records(cid)
     break_it(recs)
@@ -119,6 +126,7 @@ def test_c8_is_relative_to_the_model_pretrained_on_exactly_the_targets_transform
 
 # --- missing parts and models that did not learn ------------------------------------------------------
 
+
 @pytest.mark.parametrize("cid", list(claims.CHECKS))
 def test_a_missing_seed_never_holds(cid):
     recs = [r for r in records(cid) if r["config"]["seed"] != 1]
@@ -126,10 +134,17 @@ def test_a_missing_seed_never_holds(cid):
     assert v == "partial" and "seed 1" in ours, ours
 
 
-@pytest.mark.parametrize("cid,drop,named", [
-    ("C1", dict(panel="architecture"), "architecture panel"), ("C2", dict(panel="pt_samples"), "PT samples panel"),
-    ("C4", dict(panel="ft_samples"), "FT samples panel"), ("C5", dict(dataset="cifar100"), "CIFAR-100"),
-    ("C6", dict(variant="translate"), "translate variant"), ("C7", dict(group="rand"), "rand group")])
+@pytest.mark.parametrize(
+    "cid,drop,named",
+    [
+        ("C1", dict(panel="architecture"), "architecture panel"),
+        ("C2", dict(panel="pt_samples"), "PT samples panel"),
+        ("C4", dict(panel="ft_samples"), "FT samples panel"),
+        ("C5", dict(dataset="cifar100"), "CIFAR-100"),
+        ("C6", dict(variant="translate"), "translate variant"),
+        ("C7", dict(group="rand"), "rand group"),
+    ],
+)
 def test_a_missing_part_is_partial_and_named(cid, drop, named):
     recs = [r for r in records(cid) if not all(r["config"].get(k) == v for k, v in drop.items())]
     ours, v = verdict(cid, recs)
@@ -195,13 +210,26 @@ def test_ci95_is_nan_for_one_seed_and_a_t_interval_otherwise():
 
 # --- the command line and the store ------------------------------------------------------------------
 
+
 def test_claims_json_on_an_empty_store_is_not_run_with_provenance_fields(tmp_path, capsys):
     assert main(["claims", "--profile", "smoke", "--json", "--results", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in out] == [f"C{i}" for i in range(1, 9)]
     for o in out:
-        assert {"id", "paper", "ours", "verdict", "profile", "records", "commits", "dirty", "devices", "sources",
-                "precisions", "seeds"} <= set(o)
+        assert {
+            "id",
+            "paper",
+            "ours",
+            "verdict",
+            "profile",
+            "records",
+            "commits",
+            "dirty",
+            "devices",
+            "sources",
+            "precisions",
+            "seeds",
+        } <= set(o)
         assert o["verdict"] == "not run" and o["paper"] and o["profile"] == "smoke" and o["records"] == 0
 
 

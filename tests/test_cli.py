@@ -11,8 +11,24 @@ from invtl.cli import main
 
 def test_preview_writes_one_row_per_transform(tmp_path, capsys):
     out = tmp_path / "grid.png"
-    args = ["data", "preview", "--source", "offline", "--transforms", "rotate", "hue", "erasing",
-            "--per-transform", "--objects", "0", "1", "--per-row", "4", "--out", str(out)]
+    args = [
+        "data",
+        "preview",
+        "--source",
+        "offline",
+        "--transforms",
+        "rotate",
+        "hue",
+        "erasing",
+        "--per-transform",
+        "--objects",
+        "0",
+        "1",
+        "--per-row",
+        "4",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     img = Image.open(out)
     assert img.size[1] == 3 * (32 * 3 + 2) + 2  # three rows of 32 px tiles zoomed 3x
@@ -22,7 +38,10 @@ def test_preview_writes_one_row_per_transform(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["data", "preview", "--source", "offline", "--transforms", "twirl"], "unknown transform 'twirl'; valid: scale"),
+        (
+            ["data", "preview", "--source", "offline", "--transforms", "twirl"],
+            "unknown transform 'twirl'; valid: scale",
+        ),
         (["data", "preview", "--source", "offline", "--objects", "99"], "object index 99 out of range"),
         (["data", "preview", "--source", "nowhere"], "nowhere"),
         (["data", "preview", "--source", "offline", "--size", "12", "--transforms", "erasing"], "too small"),
@@ -35,9 +54,14 @@ def test_bad_input_prints_one_line_and_exits_2(args, message, capsys):
 
 
 def test_console_script_exit_code_and_help():
-    run = subprocess.run([sys.executable, "-m", "invtl.cli", "data", "preview", "--source", "offline",
-                          "--transforms", "twirl"], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "invtl.cli", "data", "preview", "--source", "offline", "--transforms", "twirl"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and run.stderr.count("\n") == 1
-    helped = subprocess.run([sys.executable, "-m", "invtl.cli", "data", "preview", "--help"], capture_output=True, text=True)
+    helped = subprocess.run(
+        [sys.executable, "-m", "invtl.cli", "data", "preview", "--help"], capture_output=True, text=True
+    )
     assert helped.returncode == 0 and "--per-transform" in helped.stdout and "erasing" in helped.stdout
     assert subprocess.run([sys.executable, "-m", "invtl.cli", "fly"], capture_output=True).returncode == 2

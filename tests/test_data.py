@@ -21,7 +21,12 @@ def test_transform_table_is_canonical():
     assert list(TRANSFORMS)[:6] == ["scale", "translate", "v_flip", "h_flip", "rotate", "shear"]
     assert list(TRANSFORMS)[-1] == "contrast"
     assert set(TRANSFORMS.values()) == set(CATEGORIES)
-    assert [TRANSFORMS[t] for t in ("hue", "sharpen", "blur", "contrast")] == ["photometric", "photometric", "corruption", "corruption"]
+    assert [TRANSFORMS[t] for t in ("hue", "sharpen", "blur", "contrast")] == [
+        "photometric",
+        "photometric",
+        "corruption",
+        "corruption",
+    ]
     assert len(GATED) == 10
 
 
@@ -90,7 +95,9 @@ def test_twins_share_object_and_background(background):
     corner = (slice(None), slice(None), slice(0, 3), slice(0, 3))
     assert torch.equal(ia[corner], ib[corner])
     assert (ia != ib).flatten(1).any(1).float().mean() > 0.95  # but the objects differ
-    assert torch.equal(make([], background=background).batch(idx)[0], make([], transform_seed=9, background=background).batch(idx)[0])
+    assert torch.equal(
+        make([], background=background).batch(idx)[0], make([], transform_seed=9, background=background).batch(idx)[0]
+    )
 
 
 @pytest.mark.parametrize("name,rate", [("v_flip", 0.5), ("grayscale", 0.5), ("noise", 0.25), ("erasing", 0.25)])

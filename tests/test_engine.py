@@ -5,16 +5,27 @@ import json
 import pytest
 import torch
 
-from invtl.engine import runner
 from invtl.cli import main
-from invtl.t2d.dataset import Transforms2D
+from invtl.engine import runner
+from invtl.engine.invariance import invariance, twin_features
+from invtl.engine.models import create
+from invtl.engine.train import (
+    Normalise,
+    Runtime,
+    TrainConfig,
+    embed,
+    fine_tune,
+    linear_probe,
+    lr_factor,
+    macro_accuracy,
+    native_bf16,
+    pretrain,
+    resolve_precision,
+)
 from invtl.experiments import experiment
 from invtl.experiments.tm import grid as tm
 from invtl.experiments.tm.spec import SPEC as TM_SPEC
-from invtl.engine.invariance import invariance, twin_features
-from invtl.engine.models import create
-from invtl.engine.train import (Normalise, Runtime, TrainConfig, embed, fine_tune, linear_probe, lr_factor, macro_accuracy,
-                                native_bf16, pretrain, resolve_precision)
+from invtl.t2d.dataset import Transforms2D
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +36,9 @@ def isolated(monkeypatch, tmp_path):
 
 
 def splits(transforms, n=256, transform_seed=None, objects=range(5)):
-    make = lambda split, k: Transforms2D(transforms, objects, k, 7, transform_seed=transform_seed, split=split, source="offline")
+    make = lambda split, k: Transforms2D(
+        transforms, objects, k, 7, transform_seed=transform_seed, split=split, source="offline"
+    )
     return make("train", n).generate(), make("test", n // 2).generate()
 
 
@@ -93,7 +106,9 @@ def test_fit_batches_do_not_depend_on_the_chunk_size(monkeypatch):
         monkeypatch.setattr(train, "CHUNK", chunk)
         model = Spy(4, 3)
         original = torch.nn.functional.cross_entropy
-        monkeypatch.setattr(train.F, "cross_entropy", lambda logits, y: (seen.append(y.tolist()), original(logits, y))[1])
+        monkeypatch.setattr(
+            train.F, "cross_entropy", lambda logits, y: (seen.append(y.tolist()), original(logits, y))[1]
+        )
         train.fit(model, views, 50, TrainConfig(epochs=2, batch_size=8), seed=0, rt=Runtime())
         monkeypatch.setattr(train.F, "cross_entropy", original)
         return list(seen)
@@ -140,8 +155,18 @@ TINY = dict(TM_SPEC.settings("smoke"), num_transforms=2, n_train=96, n_val=32, n
 
 def tiny_config(k):
     config = {key: v for key, v in TINY.items() if key not in ("archs", "seeds")}
-    return dict(config, arch="resnet18", seed=0, k=k, config_seed=9825, sampling_seed=507031, init_seed=9878,
-                source="offline", legacy=[], version=2)
+    return dict(
+        config,
+        arch="resnet18",
+        seed=0,
+        k=k,
+        config_seed=9825,
+        sampling_seed=507031,
+        init_seed=9878,
+        source="offline",
+        legacy=[],
+        version=2,
+    )
 
 
 def test_same_seed_same_result(tmp_path, monkeypatch):
@@ -213,7 +238,10 @@ def test_shards_partition_the_grid():
         (["run", "tm", "--shard", "one"], "malformed shard 'one'"),
         (["run", "tm", "--seeds", "42"], "unknown seed id 42 for tm"),
         (["run", "tm", "--device", "tpu"], "unknown device 'tpu'"),
-        (["run", "tm", "--legacy", "legacy_everything"], "unknown legacy option 'legacy_everything'; valid: legacy_noise_wrap"),
+        (
+            ["run", "tm", "--legacy", "legacy_everything"],
+            "unknown legacy option 'legacy_everything'; valid: legacy_noise_wrap",
+        ),
         (["bench", "train", "--model", "lenet", "--device", "cpu"], "unknown model 'lenet'; choose one of resnet18"),
     ],
 )

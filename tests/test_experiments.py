@@ -2,8 +2,10 @@
 
 import pytest
 
-from invtl.t2d.dataset import TRANSFORMS
 from invtl.experiments.tvo import grid as tvo
+from invtl.t2d.dataset import TRANSFORMS
+
+
 def test_tvo_task_instance():
     t = tvo.task(59832)
     same, disjoint = t["transforms"]["same"], t["transforms"]["disjoint"]
@@ -33,6 +35,7 @@ def test_tvo_paper_grid_matches_the_protocol():
 
 def test_it_data_types_and_grid():
     from invtl.experiments.it import grid as it
+
     kind, op = it.objects(58390, "op")
     _, os_ = it.objects(58390, "os")
     assert kind == "objects" and len(op) == len(os_) == 30 and not set(op) & set(os_)
@@ -40,7 +43,10 @@ def test_it_data_types_and_grid():
     config = {"config_seed": 58390, "source": "offline"}
     kwargs, objs = it.dataset_args(config, "rs-rand")
     assert kwargs["source"] == "random:58635" and kwargs["background"] == "random" and objs == list(range(30))
-    assert it.dataset_args(config, "os-img") == ({"source": "offline", "background": "offline", "background_seed": 58714}, os_)
+    assert it.dataset_args(config, "os-img") == (
+        {"source": "offline", "background": "offline", "background_seed": 58714},
+        os_,
+    )
     jobs = it.jobs("paper", [0])
     assert len(jobs) == 4 * (2 * 19 + 1)  # 4 architectures x (19 img + 19 rand + 1 untrained)
     assert len(jobs[0].config["data_types"]) * len(jobs[0].config["eval_transforms"]) == 180  # 10 data types x 18
@@ -73,7 +79,10 @@ def test_it_cifar_twins_availability_and_normalisation(tmp_path, monkeypatch):
     assert torch.equal(it.cifar_twin(images, "none", 593, [], "cpu"), images)
     shifted = [it.cifar_twin(images, "translate", 7, legacy, "cpu") for legacy in ([], ["legacy_cifar_translate"])]
     assert not torch.equal(*shifted)
-    assert it.cifar_normalise("cifar10", [])(torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)).flatten().tolist() == [1.0] * 3
+    assert (
+        it.cifar_normalise("cifar10", [])(torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)).flatten().tolist()
+        == [1.0] * 3
+    )
     assert isinstance(it.cifar_normalise("cifar10", []), Normalise)
     x = torch.full((1, 3, 2, 2), 255, dtype=torch.uint8)
     legacy = it.cifar_normalise("cifar100", ["legacy_cifar_eval_norm"])(x)

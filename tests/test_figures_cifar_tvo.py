@@ -36,18 +36,26 @@ def synthetic(datasets=("cifar10", "cifar100"), seeds=(0, 1)) -> list[dict]:
     out = []
     for ds in datasets:
         for r in tvo.paper_records("E-1a", seeds=seeds, noise=0.01):
-            r["config"].update(dataset=ds, num_target={"cifar10": 5, "cifar100": 50}[ds],
-                               config_seed=tvo_grid.SEEDS[r["config"]["seed"]][0])
+            r["config"].update(
+                dataset=ds,
+                num_target={"cifar10": 5, "cifar100": 50}[ds],
+                config_seed=tvo_grid.SEEDS[r["config"]["seed"]][0],
+            )
             out.append(r)
     return out
 
 
 def test_pretraining_classes_of_cifar_tasks(smoke):
-    by_value = {r["config"]["value"]: cf.pretraining_classes(r["config"]) for r in smoke
-                if r["config"]["panel"] == "class_relationship"}
+    by_value = {
+        r["config"]["value"]: cf.pretraining_classes(r["config"])
+        for r in smoke
+        if r["config"]["panel"] == "class_relationship"
+    }
     assert by_value == {"subset": 2, "disjoint": 5, "same": 5, "superset": 10}
-    assert cf.pretraining_classes(dict(smoke[0]["config"], panel="class_relationship", value="superset",
-                                       num_target=50)) == 100
+    assert (
+        cf.pretraining_classes(dict(smoke[0]["config"], panel="class_relationship", value="superset", num_target=50))
+        == 100
+    )
 
 
 def test_compute_status_without_data_computes_nothing(monkeypatch):
@@ -92,7 +100,7 @@ def test_beside_parts_show_both_datasets_and_the_paper_alone_without_results(smo
     d = tvo.panel_data(ac.by_dataset(smoke)["cifar10"], "class_relationship")
     assert f"{d.mean('same')[0]:.3f}" in parts[1]
     body = parts[3].split("</thead>")[1]
-    assert "0.482" in body and "hidden" in body and "<td class=\"r\">1</td>" not in body  # no seeds of ours
+    assert "0.482" in body and "hidden" in body and '<td class="r">1</td>' not in body  # no seeds of ours
 
 
 def test_training_parts_show_chance_and_the_papers_note(smoke):

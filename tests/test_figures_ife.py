@@ -14,8 +14,12 @@ from invtl.experiments.ife import analysis as ai
 from invtl.experiments.ife import figures as fi
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER_LP = {"C&C": [0.98, 0.95, 0.80, 1.00], "C+O&C": [0.98, 0.98, 0.53, 1.00],  # E-4a
-            "C+O&O": [0.31, 0.24, 1.00, 1.00], "O&O": [0.36, 0.35, 0.85, 1.00]}
+PAPER_LP = {
+    "C&C": [0.98, 0.95, 0.80, 1.00],
+    "C+O&C": [0.98, 0.98, 0.53, 1.00],  # E-4a
+    "C+O&O": [0.31, 0.24, 1.00, 1.00],
+    "O&O": [0.36, 0.35, 0.85, 1.00],
+}
 PAPER_L2 = {"C&C": (0.99, 0.21), "C+O&C": (1.00, 0.08), "C+O&O": (0.11, 0.99), "O&O": (0.98, 0.19)}  # E-4b
 
 
@@ -46,13 +50,23 @@ def synthetic(seeds=(0, 1, 2), variants=("fixed",)) -> list[dict]:
     for v in variants:
         for s in seeds:
             for t in ai.TASKS:
-                out.append({"config": {"variant": v, "seed": s, "pt_task": t},
-                            "result": {"lp": {tt: {"test_accuracy": a + 0.01 * s, "pooled_accuracy": a}
-                                              for tt, a in zip(ai.TASKS, PAPER_LP[t])},
-                                       "invariance": {"cifar": {"l2": PAPER_L2[t][0]},
-                                                      "objects": {"l2": PAPER_L2[t][1] + 0.01 * s}},
-                                       "training": {"test_accuracy": 0.9 + 0.01 * s, "pooled_accuracy": 0.95}},
-                            "provenance": {}})
+                out.append(
+                    {
+                        "config": {"variant": v, "seed": s, "pt_task": t},
+                        "result": {
+                            "lp": {
+                                tt: {"test_accuracy": a + 0.01 * s, "pooled_accuracy": a}
+                                for tt, a in zip(ai.TASKS, PAPER_LP[t])
+                            },
+                            "invariance": {
+                                "cifar": {"l2": PAPER_L2[t][0]},
+                                "objects": {"l2": PAPER_L2[t][1] + 0.01 * s},
+                            },
+                            "training": {"test_accuracy": 0.9 + 0.01 * s, "pooled_accuracy": 0.95},
+                        },
+                        "provenance": {},
+                    }
+                )
     return out
 
 

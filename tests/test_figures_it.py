@@ -48,8 +48,13 @@ def _records(seeds=(0, 1, 2), models=("none", "rotate", "hue"), targets=("rotate
             result = {"scores": scores}
             if training is not None and g != "untrained":
                 result["training"] = {"test_accuracy": training + 0.01 * seed}
-            out.append({"config": {"arch": "resnet18", "seed": seed, "group": g, "train_transform": m},
-                        "result": result, "provenance": {}})
+            out.append(
+                {
+                    "config": {"arch": "resnet18", "seed": seed, "group": g, "train_transform": m},
+                    "result": result,
+                    "provenance": {},
+                }
+            )
     return out
 
 

@@ -34,13 +34,26 @@ def _records(matrix: np.ndarray, seeds=(0, 1), pretrain=0.9, arch="resnet18") ->
     out = []
     for seed in seeds:
         for k in range(1, n + 1):
-            transfer = [{"j": j, "test_accuracy": float(matrix[k - 1, j - 1] + 0.01 * seed),
-                         "pooled_accuracy": float(matrix[k - 1, j - 1] + 0.02)} for j in range(1, n + 1)]
-            out.append({"config": {"arch": arch, "seed": seed, "k": k, "num_transforms": n, "source": "offline"},
-                        "result": {"transfer": transfer, "transforms": [f"t{i}" for i in range(1, n + 1)],
-                                   "objects": list(range(30)),
-                                   "pretraining": {"test_accuracy": pretrain + 0.01 * seed + 0.001 * k}},
-                        "provenance": {}})
+            transfer = [
+                {
+                    "j": j,
+                    "test_accuracy": float(matrix[k - 1, j - 1] + 0.01 * seed),
+                    "pooled_accuracy": float(matrix[k - 1, j - 1] + 0.02),
+                }
+                for j in range(1, n + 1)
+            ]
+            out.append(
+                {
+                    "config": {"arch": arch, "seed": seed, "k": k, "num_transforms": n, "source": "offline"},
+                    "result": {
+                        "transfer": transfer,
+                        "transforms": [f"t{i}" for i in range(1, n + 1)],
+                        "objects": list(range(30)),
+                        "pretraining": {"test_accuracy": pretrain + 0.01 * seed + 0.001 * k},
+                    },
+                    "provenance": {},
+                }
+            )
     return out
 
 
@@ -118,7 +131,7 @@ def test_pretrain_matrix_and_table_hold_each_models_own_accuracy(stored):
     r = records[-1]
     assert pre[seeds.index(r["config"]["seed"]), r["config"]["k"] - 1] == r["result"]["pretraining"]["test_accuracy"]
     text = figures.pretrain_table(records, profile)
-    assert "chance (1/30)" in text and text.count("<td class=\"r\">0.033</td>") == n
+    assert "chance (1/30)" in text and text.count('<td class="r">0.033</td>') == n
     assert f"{pre.mean(axis=0)[0]:.3f}" in text
 
 
@@ -177,8 +190,13 @@ def test_key_rows_pick_the_claims_cells():
     test, _ = analysis.tm_matrices(recs)
     pooled, _ = analysis.tm_matrices(recs, metric="pooled_accuracy")
     rows = figures.key_rows(test, pooled)
-    assert [r[0] for r in rows] == ["min over j ≤ k (target ⊆ PT set)", "k = 1, j = 2", "k = 1, j = 3", "k = 2, j = 3",
-                                    "min over j of row k = 3"]
+    assert [r[0] for r in rows] == [
+        "min over j ≤ k (target ⊆ PT set)",
+        "k = 1, j = 2",
+        "k = 1, j = 3",
+        "k = 2, j = 3",
+        "min over j of row k = 3",
+    ]
     assert rows[1][1] == "0.989" and rows[1][2].startswith("0.795 ± ") and rows[1][3] == "0.810"
     assert rows[0][2].startswith("0.995 ± ") and "(k = 1, j = 1)" in rows[0][2]
     assert len(figures.key_rows(test[:, :2, :2], pooled[:, :2, :2])) == 3  # n = 2: one pair

@@ -123,7 +123,9 @@ def run_batched(case: dict, device: str = "cpu") -> tuple[torch.Tensor, torch.Te
     """(composite uint8 (n, 3, S, S), foreground float32 RGBA (n, 4, S, S)) of the batched path;
     checks translate's shift and the tracked bb after every step (`_bb_comparable`)."""
     golden, n, size = _golden(), SPEC["n"], SPEC["size"]
-    canvas = Canvas(torch.from_numpy(golden["objects"]).float().to(device), torch.tensor([SPEC["initial_bb"]] * n, device=device))
+    canvas = Canvas(
+        torch.from_numpy(golden["objects"]).float().to(device), torch.tensor([SPEC["initial_bb"]] * n, device=device)
+    )
     for k, step in enumerate(case["steps"]):
         params = {key: v.to(device) for key, v in _params(step, n, size).items()}
         if step["name"] == "translate":
@@ -141,7 +143,10 @@ def run_reference(case: dict) -> tuple[torch.Tensor, torch.Tensor]:
     golden, n, size = _golden(), SPEC["n"], SPEC["size"]
     images, foregrounds = [], []
     for i in range(n):
-        img, bb = Image.fromarray(np.ascontiguousarray(golden["objects"][i].transpose(1, 2, 0)), "RGBA"), tuple(SPEC["initial_bb"])
+        img, bb = (
+            Image.fromarray(np.ascontiguousarray(golden["objects"][i].transpose(1, 2, 0)), "RGBA"),
+            tuple(SPEC["initial_bb"]),
+        )
         for k, step in enumerate(case["steps"]):
             params = {key: (v[i].item() if v.dim() == 1 else v[i].numpy()) for key, v in _params(step, n, size).items()}
             img, bb = reference.apply(step["name"], img, params, bb, size=size, legacy=_legacy(case))

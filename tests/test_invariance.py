@@ -55,7 +55,11 @@ def _hsic_reference(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     k.fill_diagonal_(0)
     l.fill_diagonal_(0)
     one = torch.ones(n, 1, dtype=x.dtype)
-    value = torch.trace(k @ l) + (one.T @ k @ one) * (one.T @ l @ one) / ((n - 1) * (n - 2)) - 2 * (one.T @ k @ l @ one) / (n - 2)
+    value = (
+        torch.trace(k @ l)
+        + (one.T @ k @ one) * (one.T @ l @ one) / ((n - 1) * (n - 2))
+        - 2 * (one.T @ k @ l @ one) / (n - 2)
+    )
     return value.squeeze() / (n * (n - 3))
 
 
@@ -63,8 +67,10 @@ def test_cka_matches_formula_and_skips_small_batches():
     a = _features(23, d=5, seed=5).double()
     b = a @ _features(5, d=5, seed=6).double() + 0.5 * _features(23, d=5, seed=7).double()
     batches = [(a[i : i + 10], b[i : i + 10]) for i in (0, 10)]  # the last batch (3 rows) is skipped
-    ab, aa, bb = (torch.stack([_hsic_reference(*pair) for pair in pairs]).mean() for pairs in (
-        batches, [(x, x) for x, _ in batches], [(y, y) for _, y in batches]))
+    ab, aa, bb = (
+        torch.stack([_hsic_reference(*pair) for pair in pairs]).mean()
+        for pairs in (batches, [(x, x) for x, _ in batches], [(y, y) for _, y in batches])
+    )
     expected = (ab / (aa * bb).sqrt()).item()
     assert invariance(a, b, batch_size=10, metrics=("cka",))["cka"] == pytest.approx(expected, rel=1e-10)
     assert math.isnan(invariance(a[:3], b[:3], metrics=("cka",))["cka"])
@@ -108,6 +114,9 @@ def test_twin_features():
     torch.testing.assert_close(fa, (images_a.float() / 255 * 2 - 1).flatten(1))
     torch.testing.assert_close(fb, -fa)
     assert net.modes == [False] * 6 and net.training
-    assert half(torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2)).flatten().tolist() == [-1.0, 1.0] * 3
+    assert (
+        half(torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2)).flatten().tolist()
+        == [-1.0, 1.0] * 3
+    )
     fa, _ = twin_features(net, images_a, images_b, Runtime(), lambda x: x.float())
     torch.testing.assert_close(fa, images_a.float().flatten(1))

@@ -100,8 +100,7 @@ def _both(name: str, canvas: Canvas, params: dict, refs: list, legacy: frozenset
     params; returns (batched Canvas, new refs)."""
     out = apply(name, canvas, params, legacy=legacy)
     new = [
-        reference.apply(name, img, _sample(params, i), bb, size=S, legacy=legacy)
-        for i, (img, bb) in enumerate(refs)
+        reference.apply(name, img, _sample(params, i), bb, size=S, legacy=legacy) for i, (img, bb) in enumerate(refs)
     ]
     return out, new
 
@@ -158,7 +157,7 @@ def _colours() -> torch.Tensor:
 def test_hsv_matches_pil_on_all_hues() -> None:
     """The batched RGB -> HSV (`hue`'s first step) equals PIL's on every 7th of the 2^24 colours
     (Pillow's float32 / float64 mix; the full set was checked once)."""
-    from invtl.t2d.transforms import _rgb_to_hsv
+    from invtl.t2d.kernels import rgb_to_hsv as _rgb_to_hsv
 
     rgb = _colours()
     hsv = np.array(Image.fromarray(rgb.permute(1, 2, 0).numpy(), "RGB").convert("HSV"))
@@ -210,7 +209,9 @@ def _objects_with_hidden_rgb(n: int) -> torch.Tensor:
     """`_objects` with non-zero RGB under alpha 0 (the offline emoji have up to 2 there)."""
     objs = _objects(n)
     hidden = (objs[:, 3:] == 0).expand(-1, 3, -1, -1)
-    objs[:, :3][hidden] = torch.randint(0, 256, (int(hidden.sum()),), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+    objs[:, :3][hidden] = torch.randint(
+        0, 256, (int(hidden.sum()),), generator=torch.Generator().manual_seed(3), dtype=torch.uint8
+    )
     return objs
 
 
@@ -359,8 +360,12 @@ def test_draw_distribution(name: str) -> None:
         key = "noise" if name == "noise" else "displacement"
         fired = [p[key] for p in ref if p["apply"]]
         a, b = np.stack(fired).reshape(len(fired), -1), batched[key].reshape(n, -1).numpy()
-        stats = {"mean": lambda v: v.mean(1), "std": lambda v: v.std(1),
-                 "zeros": lambda v: (v == 0).mean(1), "ones": lambda v: (v == 1).mean(1)}
+        stats = {
+            "mean": lambda v: v.mean(1),
+            "std": lambda v: v.std(1),
+            "zeros": lambda v: (v == 0).mean(1),
+            "ones": lambda v: (v == 1).mean(1),
+        }
         for stat_name, stat in stats.items():
             sa, sb = stat(a), stat(b)
             se = np.sqrt(sa.var() / len(sa) + sb.var() / len(sb))

@@ -36,6 +36,7 @@ def hwc(t: torch.Tensor) -> np.ndarray:
 
 # ---- preprocessing (spec §3)
 
+
 def test_preprocess_object_centres_a_22px_copy():
     img = Image.new("RGBA", (50, 30), (10, 200, 30, 255))
     out = np.asarray(sources.preprocess_object(img, S))
@@ -59,6 +60,7 @@ def test_preprocess_background_crops_top_left_square():
 
 
 # ---- offline source
+
 
 def test_offline_shapes_and_alpha(offline):
     assert offline.name == "offline"
@@ -130,6 +132,7 @@ def test_disk_cache_roundtrip_and_corrupt_file(tmp_path, monkeypatch):
 
 # ---- random source (spec §6, Q2)
 
+
 def test_random_default():
     r = sources.load("random", S)
     assert r.name == "random:0" and r.backgrounds is None
@@ -189,7 +192,8 @@ def make_snapshot(root, data_files="dicts"):
     (root / "README.md").write_text(
         "---\nlicense: apache-2.0\nconfigs:\n- config_name: foregrounds\n  data_files:\n"
         "  - split: train\n    path: data/foregrounds/**/*.png\n"
-        f"- config_name: backgrounds\n{DATA_FILES[data_files]}\n---\n# fake transforms_2d_base\n")
+        f"- config_name: backgrounds\n{DATA_FILES[data_files]}\n---\n# fake transforms_2d_base\n"
+    )
     return root
 
 
@@ -230,8 +234,7 @@ def test_si_score_through_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, *a, **kw: None)
     monkeypatch.setenv("INVTL_SI_SCORE_REVISION", "abc123")
     check_fake(sources.load("si-score", S), root)
-    assert calls[-1] == {"repo_id": "tillspeicher/transforms_2d_base", "repo_type": "dataset",
-                         "revision": "abc123"}
+    assert calls[-1] == {"repo_id": "tillspeicher/transforms_2d_base", "repo_type": "dataset", "revision": "abc123"}
 
 
 def fail_hub(monkeypatch):
@@ -262,6 +265,7 @@ def test_hub_offline_mode_fails_fast(monkeypatch):
 
 
 # ---- bad input
+
 
 @pytest.mark.parametrize("source", ["foo", "random:x", "random:-1", "random:", "Offline", ""])
 def test_bad_source(source):

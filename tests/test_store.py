@@ -1,7 +1,7 @@
 import json
-from pathlib import Path
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -27,8 +27,21 @@ def test_roundtrip_and_file_format(tmp_path):
     assert record["config"] == CONFIG and record["result"] == RESULT
     stored = json.loads(path.read_text())
     prov = stored["provenance"]
-    assert {"profile", "seed", "source", "device", "precision", "git_commit", "dirty", "torch_version", "wall_time_s", "date",
-            "invtl_version", "python_version", "phases_s"} <= set(prov)
+    assert {
+        "profile",
+        "seed",
+        "source",
+        "device",
+        "precision",
+        "git_commit",
+        "dirty",
+        "torch_version",
+        "wall_time_s",
+        "date",
+        "invtl_version",
+        "python_version",
+        "phases_s",
+    } <= set(prov)
     assert prov["profile"] == "quick" and prov["seed"] == 3 and prov["precision"] == "fp32"
     assert prov["invtl_version"] == invtl.__version__ and prov["torch_version"] == torch.__version__
     assert prov["wall_time_s"] == 1.5 and "cores" in prov["device"]

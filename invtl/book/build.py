@@ -48,8 +48,10 @@ def layout(root: str | os.PathLike | None = None) -> Layout:
     found = paths.checkout(root)
     if found is None:
         where = Path(root or Path.cwd()).resolve()
-        raise ValueError(f"{where} is not inside an invtl checkout (no _toc.yml and notebooks/ above it); "
-                         "valid: run in a clone of the repository, or pass --root DIR")
+        raise ValueError(
+            f"{where} is not inside an invtl checkout (no _toc.yml and notebooks/ above it); "
+            "valid: run in a clone of the repository, or pass --root DIR"
+        )
     return Layout(found)
 
 
@@ -109,14 +111,32 @@ def execute(where: Layout, name: str, parameters: dict, log=print) -> Path:
     src, out = where.notebooks / f"{name}.ipynb", where.generated / f"{name}.ipynb"
     where.generated.mkdir(parents=True, exist_ok=True)
     logfile = where.generated / f"{name}.log"
-    cmd = [sys.executable, "-m", "papermill", str(src), str(out), "-y", json.dumps(parameters), "-k", KERNEL,
-           "--cwd", str(where.generated), "--no-progress-bar", "--log-level", "WARNING"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(src),
+        str(out),
+        "-y",
+        json.dumps(parameters),
+        "-k",
+        KERNEL,
+        "--cwd",
+        str(where.generated),
+        "--no-progress-bar",
+        "--log-level",
+        "WARNING",
+    ]
     start = time.perf_counter()
     with open(logfile, "w") as f:
-        proc = subprocess.run(cmd, cwd=where.root, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.run(
+            cmd, cwd=where.root, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+        )
     if proc.returncode != 0:
-        raise BuildError(f"notebook {src.relative_to(where.root)} failed: {_error_of(out)} (traceback in "
-                         f"{out.relative_to(where.root)}, log in {logfile.relative_to(where.root)})")
+        raise BuildError(
+            f"notebook {src.relative_to(where.root)} failed: {_error_of(out)} (traceback in "
+            f"{out.relative_to(where.root)}, log in {logfile.relative_to(where.root)})"
+        )
     stderr = _finish(out)
     log(f"  {name}: executed in {time.perf_counter() - start:.1f} s")
     for text in stderr:
@@ -152,15 +172,25 @@ def default_profile(results: Path) -> str:
     from invtl.experiments import SPECS
 
     for profile in PREFERENCE:
-        if all((results / profile / name).is_dir() and grid_records(name, profile, None, str(results))
-               for name in SPECS):
+        if all(
+            (results / profile / name).is_dir() and grid_records(name, profile, None, str(results)) for name in SPECS
+        ):
             return profile
     return "smoke"
 
 
-def build(profile: str | None = None, only: str | None = None, device: str = "auto", results: str | None = None,
-          seeds: list[int] | None = None, compute: bool = True, html: bool = True, root: str | None = None,
-          precision: str | None = None, log=print) -> Path:
+def build(
+    profile: str | None = None,
+    only: str | None = None,
+    device: str = "auto",
+    results: str | None = None,
+    seeds: list[int] | None = None,
+    compute: bool = True,
+    html: bool = True,
+    root: str | None = None,
+    precision: str | None = None,
+    log=print,
+) -> Path:
     """Execute the notebooks (all, or `only` one; the others reuse their last executed copy when it was
     run with the same parameters) and build the HTML. Returns the path of index.html."""
     from invtl.engine.runner import resolve_device
@@ -193,8 +223,17 @@ def main(args) -> int:
     """`invtl book`: exit 1 when a notebook or the HTML build fails."""
     start = time.perf_counter()
     try:
-        index = build(args.profile, only=args.only, device=args.device, results=args.results, seeds=args.seeds,
-                      compute=args.compute, html=args.html, root=args.root, precision=args.precision)
+        index = build(
+            args.profile,
+            only=args.only,
+            device=args.device,
+            results=args.results,
+            seeds=args.seeds,
+            compute=args.compute,
+            html=args.html,
+            root=args.root,
+            precision=args.precision,
+        )
     except BuildError as e:
         print(f"invtl: error: {e}", file=sys.stderr)
         return 1

@@ -66,23 +66,36 @@ def source_note(source: str, fell_back: bool) -> str:
     """Markdown: which source the page's images use, and why when it is not SI-Score."""
     if source == "si-score":
         return "The images on this page use the paper's **SI-Score** objects and backgrounds."
-    why = " because the Hugging Face Hub copy of SI-Score could not be reached when this page was built" if fell_back else ""
-    return (f":::{{note}}\nThe images on this page use the **{source}** source{why}: Twemoji objects on crops of "
-            "freely licensed photographs, a stand-in with the same structure as SI-Score (61 objects, 867 "
-            "backgrounds). Object numbers therefore name different objects than in the paper. See *Sources and "
-            "licences* below.\n:::")
+    why = (
+        " because the Hugging Face Hub copy of SI-Score could not be reached when this page was built"
+        if fell_back
+        else ""
+    )
+    return (
+        f":::{{note}}\nThe images on this page use the **{source}** source{why}: Twemoji objects on crops of "
+        "freely licensed photographs, a stand-in with the same structure as SI-Score (61 objects, 867 "
+        "backgrounds). Object numbers therefore name different objects than in the paper. See *Sources and "
+        "licences* below.\n:::"
+    )
 
 
 def transforms_table() -> str:
     """The 18 transformations in canonical order: category, whether gated, and the parameter drawn."""
-    rows = [(i + 1, name, cat, "p = 0.5" if name in GATED else "always", DESCRIPTION[name])
-            for i, (name, cat) in enumerate(TRANSFORMS.items())]
-    return html_table(("#", "name", "category", "fires", "parameter"), rows, left=5,
-                      caption="The transformations in the canonical order (the order seeded draws use)")
+    rows = [
+        (i + 1, name, cat, "p = 0.5" if name in GATED else "always", DESCRIPTION[name])
+        for i, (name, cat) in enumerate(TRANSFORMS.items())
+    ]
+    return html_table(
+        ("#", "name", "category", "fires", "parameter"),
+        rows,
+        left=5,
+        caption="The transformations in the canonical order (the order seeded draws use)",
+    )
 
 
-def transform_rows(names: Sequence[str], objects: Sequence[int], source: str, n: int = 6, seed: int = SEED,
-                   **kwargs) -> list[tuple[str, torch.Tensor, list[str]]]:
+def transform_rows(
+    names: Sequence[str], objects: Sequence[int], source: str, n: int = 6, seed: int = SEED, **kwargs
+) -> list[tuple[str, torch.Tensor, list[str]]]:
     """`sample_grid` rows: each transformation alone on `objects`, n samples with their parameter captions."""
     rows = []
     for name in names:
@@ -93,9 +106,16 @@ def transform_rows(names: Sequence[str], objects: Sequence[int], source: str, n:
 
 def category_figures(source: str, objects: Sequence[int] = PAPER_OBJECTS, n: int = 6, seed: int = SEED) -> list:
     """One figure per category: each of its transformations alone on `objects` (the paper's appendix figure)."""
-    return [_closed(sample_grid(transform_rows([t for t, c in TRANSFORMS.items() if c == category], objects, source,
-                                               n, seed), zoom=0.95, title=f"{category} transformations"))
-            for category in CATEGORIES]
+    return [
+        _closed(
+            sample_grid(
+                transform_rows([t for t, c in TRANSFORMS.items() if c == category], objects, source, n, seed),
+                zoom=0.95,
+                title=f"{category} transformations",
+            )
+        )
+        for category in CATEGORIES
+    ]
 
 
 def example_figures(source: str) -> list:
@@ -106,14 +126,22 @@ def example_figures(source: str) -> list:
         images, _, params = Transforms2D([name], [obj], 8, SEED, source=source).render(range(8))
         rows.append((f"{name}\nobject {obj}", images, parameter_captions(params, [name])))
     random = transform_rows(("elastic", "pixelate"), range(6), "random:0", n=6, background="random")
-    return [_closed(sample_grid(rows, zoom=0.8)),
-            _closed(sample_grid(random, zoom=0.8, title="random-pixel objects on random backgrounds"))]
+    return [
+        _closed(sample_grid(rows, zoom=0.8)),
+        _closed(sample_grid(random, zoom=0.8, title="random-pixel objects on random backgrounds")),
+    ]
 
 
 def twins_figure(source: str, transforms: Sequence[str] = TWIN_TRANSFORMS, n: int = 8):
     """Two datasets that differ only in the transform seed: same objects and backgrounds, other draws."""
-    rows = [(f"transform seed {ts}", Transforms2D(list(transforms), PAPER_OBJECTS, n, SEED, transform_seed=ts,
-                                                  source=source).batch(range(n))[0], None) for ts in (0, 1)]
+    rows = [
+        (
+            f"transform seed {ts}",
+            Transforms2D(list(transforms), PAPER_OBJECTS, n, SEED, transform_seed=ts, source=source).batch(range(n))[0],
+            None,
+        )
+        for ts in (0, 1)
+    ]
     return _closed(sample_grid(rows, zoom=0.8, title=f"{', '.join(transforms)}: twin datasets"))
 
 
@@ -121,9 +149,15 @@ def browse_widget(source: str, n: int = 8, seed: int = 1):
     """Tabs per category of each transformation alone on the example objects (static: works offline)."""
     import ipywidgets as widgets
 
-    pictures = [image_widget(sample_grid(transform_rows([t for t, c in TRANSFORMS.items() if c == category],
-                                                        PAPER_OBJECTS, source, n, seed), zoom=0.8))
-                for category in CATEGORIES]
+    pictures = [
+        image_widget(
+            sample_grid(
+                transform_rows([t for t, c in TRANSFORMS.items() if c == category], PAPER_OBJECTS, source, n, seed),
+                zoom=0.8,
+            )
+        )
+        for category in CATEGORIES
+    ]
     return widgets.VBox([widgets.HTML("<b>Browse</b>"), widgets.Tab(children=pictures, titles=list(CATEGORIES))])
 
 
@@ -144,11 +178,20 @@ def explorer(source: str, objects: Sequence[int] = PAPER_OBJECTS, transforms: Se
     def options(src: str) -> list[tuple[str, int]]:
         return [(f"{i}: {name}", i) for i, name in enumerate(sources.load(src).object_names)]
 
-    objects_w = widgets.SelectMultiple(options=options(source), value=tuple(objects), rows=7, description="objects",
-                                       layout=widgets.Layout(width="290px"))
+    objects_w = widgets.SelectMultiple(
+        options=options(source),
+        value=tuple(objects),
+        rows=7,
+        description="objects",
+        layout=widgets.Layout(width="290px"),
+    )
     transforms_w = widgets.TagsInput(value=list(transforms), allowed_tags=list(TRANSFORMS), allow_duplicates=False)
-    seed_w = widgets.BoundedIntText(value=SEED, min=0, max=2**31 - 1, description="seed", layout=widgets.Layout(width="200px"))
-    source_w = widgets.Dropdown(options=choices, value=source, description="source", layout=widgets.Layout(width="200px"))
+    seed_w = widgets.BoundedIntText(
+        value=SEED, min=0, max=2**31 - 1, description="seed", layout=widgets.Layout(width="200px")
+    )
+    source_w = widgets.Dropdown(
+        options=choices, value=source, description="source", layout=widgets.Layout(width="200px")
+    )
     n_w = widgets.IntSlider(value=8, min=4, max=12, description="samples")
     picture, table = widgets.Image(format="png"), widgets.HTML()
 
@@ -169,7 +212,9 @@ def explorer(source: str, objects: Sequence[int] = PAPER_OBJECTS, transforms: Se
         w.observe(show, "value")
     show()
     controls = widgets.VBox([widgets.HTML("transformations, in order:"), transforms_w, seed_w, source_w, n_w])
-    return widgets.VBox([widgets.HTML("<b>Explore</b> (live in Jupyter)"), widgets.HBox([objects_w, controls]), picture, table])
+    return widgets.VBox(
+        [widgets.HTML("<b>Explore</b> (live in Jupyter)"), widgets.HBox([objects_w, controls]), picture, table]
+    )
 
 
 def on_grey(rgba: torch.Tensor) -> torch.Tensor:
@@ -198,19 +243,42 @@ def sources_gallery(source: str) -> list:
     out = []
     for src in ("si-score", "offline"):
         if src == "si-score" and source != "si-score":
-            out.append(Markdown("**SI-Score** (the paper's source; not shown: it could not be loaded when this page "
-                                f"was built). Licence: {sources.SI_SCORE_LICENCE}"))
+            out.append(
+                Markdown(
+                    "**SI-Score** (the paper's source; not shown: it could not be loaded when this page "
+                    f"was built). Licence: {sources.SI_SCORE_LICENCE}"
+                )
+            )
             continue
         base = sources.load(src)
-        out.append(Markdown(f"**{src}**: {len(base.objects)} objects, {len(base.backgrounds)} backgrounds. "
-                            f"Licence: {base.licence}"))
-        out.append(_closed(sample_grid(object_sheet(src), zoom=0.7, title=f"{src}: all {len(base.objects)} objects",
-                                       caption_lines=2)))
+        out.append(
+            Markdown(
+                f"**{src}**: {len(base.objects)} objects, {len(base.backgrounds)} backgrounds. Licence: {base.licence}"
+            )
+        )
+        out.append(
+            _closed(
+                sample_grid(
+                    object_sheet(src), zoom=0.7, title=f"{src}: all {len(base.objects)} objects", caption_lines=2
+                )
+            )
+        )
         pick = torch.linspace(0, len(base.backgrounds) - 1, 24).long()
-        out.append(_closed(sample_grid([("", base.backgrounds[pick[:12]], None), ("", base.backgrounds[pick[12:]], None)],
-                                       zoom=0.62, title=f"{src}: 24 of the {len(base.backgrounds)} backgrounds")))
+        out.append(
+            _closed(
+                sample_grid(
+                    [("", base.backgrounds[pick[:12]], None), ("", base.backgrounds[pick[12:]], None)],
+                    zoom=0.62,
+                    title=f"{src}: 24 of the {len(base.backgrounds)} backgrounds",
+                )
+            )
+        )
     base = sources.load("random:0")
-    out.append(Markdown(f"**random**: {len(base.objects)} random-pixel objects (uniform noise squares, generated from "
-                        "a seed; no stored backgrounds: they are drawn fresh per sample). No licence needed."))
+    out.append(
+        Markdown(
+            f"**random**: {len(base.objects)} random-pixel objects (uniform noise squares, generated from "
+            "a seed; no stored backgrounds: they are drawn fresh per sample). No licence needed."
+        )
+    )
     out.append(_closed(sample_grid([("random:0", on_grey(base.objects[:11]), [str(i) for i in range(11)])], zoom=0.62)))
     return out

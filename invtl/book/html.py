@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from invtl import paper
+
 
 def md(text: str) -> None:
     """Display Markdown (MyST: admonitions and roles work) as a cell output."""
@@ -28,21 +29,32 @@ def _cell(value, bold_markers: bool = True) -> str:
     return text
 
 
-def html_table(columns: Sequence[str], rows: Iterable[Sequence], caption: str | None = None,
-               left: int = 1, classes: str = "", wrap: bool = False, row_classes: Sequence[str] | None = None) -> str:
+def html_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    caption: str | None = None,
+    left: int = 1,
+    classes: str = "",
+    wrap: bool = False,
+    row_classes: Sequence[str] | None = None,
+) -> str:
     """An HTML table in the book's style: the first `left` columns left-aligned, the others right-aligned
     with tabular figures; `**x**` in a cell is shown bold; `row_classes` gives each body row a CSS class."""
     head = "".join(f'<th class="{"l" if i < left else "r"}">{_cell(c)}</th>' for i, c in enumerate(columns))
     body = []
     for k, row in enumerate(rows):
-        cells = "".join(f'<td class="{"l" if i < left else "r"}">{v if isinstance(v, _Raw) else _cell(v)}</td>'
-                        for i, v in enumerate(row))
+        cells = "".join(
+            f'<td class="{"l" if i < left else "r"}">{v if isinstance(v, _Raw) else _cell(v)}</td>'
+            for i, v in enumerate(row)
+        )
         css = f' class="{row_classes[k]}"' if row_classes else ""
         body.append(f"<tr{css}>{cells}</tr>")
     cap = f'<p class="invtl-caption">{_cell(caption)}</p>' if caption else ""
     classes += " invtl-wrap" if wrap else ""
-    return (f'<div class="invtl-tablewrap">{cap}<table class="invtl-table {classes}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="invtl-tablewrap">{cap}<table class="invtl-table {classes}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 class _Raw(str):
@@ -65,3 +77,19 @@ def paper_table(table_id: str) -> str:
     caption = f"{t.id}: {t.title} (paper, {t.provenance})"
     notes = "".join(f'<p class="invtl-note">{_cell(n)}</p>' for n in t.notes)
     return html_table(t.columns, t.rows, caption=caption, left=left) + notes
+
+
+def show(*items: object) -> None:
+    """Display items in order: a figure (then closed), HTML (a string starting with "<"), Markdown (any other
+    string), or anything else IPython can display (a widget)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    from matplotlib.figure import Figure
+
+    for item in items:
+        if isinstance(item, str):
+            (show_html if item.lstrip().startswith("<") else md)(item)
+        else:
+            display(item)
+            if isinstance(item, Figure):
+                plt.close(item)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from invtl import paper
 from invtl.book.html import html_table, md, raw, verdict_badge
@@ -24,8 +24,10 @@ def claims_table(ids: Sequence[str], profile: str, results: str | None, seeds=No
     from invtl import claims
 
     outcomes = claims.evaluate(profile, results, ids=list(ids), seeds=seeds)
-    rows = [(raw(f"<b>{o.id}</b> {html.escape(paper.CLAIMS[o.id].title)}"), o.paper, o.ours, verdict_badge(o.verdict))
-            for o in outcomes]
+    rows = [
+        (raw(f"<b>{o.id}</b> {html.escape(paper.CLAIMS[o.id].title)}"), o.paper, o.ours, verdict_badge(o.verdict))
+        for o in outcomes
+    ]
     return html_table(("claim", "paper", f"ours (profile {profile})", "verdict"), rows, left=4, classes="invtl-claims")
 
 
@@ -34,13 +36,17 @@ def profile_banner(profile: str, experiment: str | None = None) -> None:
     from invtl.profiles import PROFILES
 
     if profile == "smoke":
-        md(":::{warning}\nThe numbers on this page come from the **smoke** profile: tiny datasets, a couple of "
-           "epochs, narrow networks and a single seed. They show that the pipeline runs end to end and that the "
-           "book is generated from the results store; they are **not evidence for or against the paper's "
-           "findings**. Rebuild the book with `--profile fast` or `--profile paper` for those.\n:::")
+        md(
+            ":::{warning}\nThe numbers on this page come from the **smoke** profile: tiny datasets, a couple of "
+            "epochs, narrow networks and a single seed. They show that the pipeline runs end to end and that the "
+            "book is generated from the results store; they are **not evidence for or against the paper's "
+            "findings**. Rebuild the book with `--profile fast` or `--profile paper` for those.\n:::"
+        )
     elif profile != "paper":
-        md(f":::{{note}}\nThe numbers on this page come from the **{profile}** profile ({PROFILES[profile]}). "
-           "Its settings differ from the paper's (see the settings table); compare trends, not decimals.\n:::")
+        md(
+            f":::{{note}}\nThe numbers on this page come from the **{profile}** profile ({PROFILES[profile]}). "
+            "Its settings differ from the paper's (see the settings table); compare trends, not decimals.\n:::"
+        )
 
 
 def provenance_line(records: list[dict], profile: str) -> str:
@@ -57,13 +63,17 @@ def provenance_line(records: list[dict], profile: str) -> str:
     torch_v = sorted({p.get("torch_version", "?") for p in prov})
     wall = sum(p.get("wall_time_s", 0.0) for p in prov)
     when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
-    line = (f"**Provenance:** profile `{profile}` · {s['records']} results · seeds {', '.join(map(str, seeds))} · "
-            f"base images {', '.join(s['sources'])} · device {', '.join(s['devices'])} · precision "
-            f"{', '.join(s['precisions'])} · commit {', '.join(s['commits'])} · torch {', '.join(torch_v)} · "
-            f"computed {when} · {wall / 60:.1f} min of compute")
+    line = (
+        f"**Provenance:** profile `{profile}` · {s['records']} results · seeds {', '.join(map(str, seeds))} · "
+        f"base images {', '.join(s['sources'])} · device {', '.join(s['devices'])} · precision "
+        f"{', '.join(s['precisions'])} · commit {', '.join(s['commits'])} · torch {', '.join(torch_v)} · "
+        f"computed {when} · {wall / 60:.1f} min of compute"
+    )
     if s["dirty"]:
-        line += (f"\n\n:::{{warning}}\n{s['dirty']} of these {s['records']} results were computed from uncommitted "
-                 "code: the code that made them is in no commit, so they cannot be regenerated exactly.\n:::")
+        line += (
+            f"\n\n:::{{warning}}\n{s['dirty']} of these {s['records']} results were computed from uncommitted "
+            "code: the code that made them is in no commit, so they cannot be regenerated exactly.\n:::"
+        )
     return line
 
 
@@ -72,8 +82,12 @@ def settings_table(experiment: str, profile: str) -> str:
     from invtl.experiments import spec
 
     rows = [(k, _fmt_setting(v), _fmt_setting(p), why) for k, v, p, why in spec(experiment).table(profile)]
-    return html_table(("setting", profile, "paper", "reason"), rows, wrap=True,
-                      caption=f"Settings of {experiment}: profile {profile} vs the paper's protocol")
+    return html_table(
+        ("setting", profile, "paper", "reason"),
+        rows,
+        wrap=True,
+        caption=f"Settings of {experiment}: profile {profile} vs the paper's protocol",
+    )
 
 
 def _fmt_setting(v) -> str:
@@ -103,22 +117,36 @@ def compute_missing(experiment: str, profile: str, seeds, device: str, results: 
     start = time.perf_counter()
     counts = runner.run(get(experiment), profile, seeds=seeds, device=device, results=results, progress=False)
     took = time.perf_counter() - start
-    missing = (f" {counts['missing']} could not run on this machine: their data is missing (nothing is shown for "
-               "them)." if counts["missing"] else "")
+    missing = (
+        f" {counts['missing']} could not run on this machine: their data is missing (nothing is shown for them)."
+        if counts["missing"]
+        else ""
+    )
     if counts["computed"]:
-        return (f"Computed {counts['computed']} missing results in {took:.0f} s; {counts['skipped']} were already "
-                f"in the store.{missing}")
+        return (
+            f"Computed {counts['computed']} missing results in {took:.0f} s; {counts['skipped']} were already "
+            f"in the store.{missing}"
+        )
     return f"{counts['skipped']} results of this page were in the results store; nothing was recomputed.{missing}"
 
 
 def rerun_hint(name: str, profile: str) -> None:
-    md(f"To regenerate this page alone: `invtl book --only {name} --profile {profile}` (add `--device cuda` on a "
-       f"GPU), or with papermill directly: `papermill notebooks/{name}.ipynb out.ipynb -p profile {profile}`.")
+    md(
+        f"To regenerate this page alone: `invtl book --only {name} --profile {profile}` (add `--device cuda` on a "
+        f"GPU), or with papermill directly: `papermill notebooks/{name}.ipynb out.ipynb -p profile {profile}`."
+    )
 
 
-CHAPTER_OF = {"C1": "e1_e2_transforms_vs_other", "C2": "e1_e2_transforms_vs_other", "C3": "e1_e2_transforms_vs_other",
-              "C4": "e1_e2_transforms_vs_other", "C5": "e3_cifar", "C6": "e4_irrelevant_features",
-              "C7": "e5_invariance_transfer", "C8": "e6_transform_mismatch"}
+CHAPTER_OF = {
+    "C1": "e1_e2_transforms_vs_other",
+    "C2": "e1_e2_transforms_vs_other",
+    "C3": "e1_e2_transforms_vs_other",
+    "C4": "e1_e2_transforms_vs_other",
+    "C5": "e3_cifar",
+    "C6": "e4_irrelevant_features",
+    "C7": "e5_invariance_transfer",
+    "C8": "e6_transform_mismatch",
+}
 """claim id -> the chapter (notebook name) whose "Paper vs reproduced" section shows it."""
 
 
@@ -128,9 +156,29 @@ def verdict_overview(profile: str, results: str | None, seeds=None) -> str:
     from invtl import claims
 
     outcomes = claims.evaluate(profile, results, seeds=seeds)
-    rows = [(raw(f'<a href="{CHAPTER_OF[o.id]}.html#paper-vs-reproduced">{html.escape(o.id)}</a>'),
-             paper.CLAIMS[o.id].title, o.paper, o.ours, verdict_badge(o.verdict), o.profile,
-             ", ".join(map(str, o.seeds)) or "–") for o in outcomes]
-    return html_table(("claim", "finding", "paper", "ours", "verdict", "profile", "seeds"), rows, left=4,
-                      classes="invtl-claims invtl-overview",
-                      row_classes=[f"invtl-{o.verdict.replace(' ', '')}" for o in outcomes])
+    rows = [
+        (
+            raw(f'<a href="{CHAPTER_OF[o.id]}.html#paper-vs-reproduced">{html.escape(o.id)}</a>'),
+            paper.CLAIMS[o.id].title,
+            o.paper,
+            o.ours,
+            verdict_badge(o.verdict),
+            o.profile,
+            ", ".join(map(str, o.seeds)) or "–",
+        )
+        for o in outcomes
+    ]
+    return html_table(
+        ("claim", "finding", "paper", "ours", "verdict", "profile", "seeds"),
+        rows,
+        left=4,
+        classes="invtl-claims invtl-overview",
+        row_classes=[f"invtl-{o.verdict.replace(' ', '')}" for o in outcomes],
+    )
+
+
+def claim_tests(ids: Sequence[str]) -> str:
+    """Markdown: the precise test behind each claim's verdict."""
+    from invtl import claims
+
+    return "\n\n".join(f"**The test behind {cid}.** {claims.TESTS[cid]}" for cid in ids)

@@ -11,8 +11,13 @@ from invtl.book.html import html_table
 from invtl.experiments import PAPER_RESULT, SPECS, experiment
 from invtl.profiles import PROFILES
 
-CHAPTER = {"tvo": "e1_e2_transforms_vs_other", "cifar_tvo": "e3_cifar", "ife": "e4_irrelevant_features",
-           "it": "e5_invariance_transfer", "tm": "e6_transform_mismatch"}
+CHAPTER = {
+    "tvo": "e1_e2_transforms_vs_other",
+    "cifar_tvo": "e3_cifar",
+    "ife": "e4_irrelevant_features",
+    "it": "e5_invariance_transfer",
+    "tm": "e6_transform_mismatch",
+}
 """experiment -> the notebook of its chapter."""
 PACKAGES = ("invtl", "torch", "numpy", "jupyter-book", "sphinx", "myst-nb", "papermill", "ipywidgets", "matplotlib")
 
@@ -51,9 +56,14 @@ def settings_tabs():
     from invtl.book.style import html_widget
 
     head = ("setting", *PROFILES, "why a profile differs")
-    tabs = [html_widget(html_table(head, settings_rows(name), wrap=True,
-                                   caption=f"{name} ({PAPER_RESULT[name]}): settings per profile"))
-            for name in SPECS]
+    tabs = [
+        html_widget(
+            html_table(
+                head, settings_rows(name), wrap=True, caption=f"{name} ({PAPER_RESULT[name]}): settings per profile"
+            )
+        )
+        for name in SPECS
+    ]
     return widgets.Tab(children=tabs, titles=list(SPECS))
 
 
@@ -94,10 +104,19 @@ def store_rows(results: str | None = None) -> list[tuple]:
             grid = "{} / {}".format(*grid_size(edir.name, pdir.name, results)) if known else "–"
             seeds = sorted({r["config"]["seed"] for r in recs if "seed" in r["config"]})
             dates = sorted(p.get("date", "?")[:10] for p in prov)
-            rows.append((pdir.name, edir.name, len(recs), grid, ", ".join(map(str, seeds)),
-                         "; ".join(sorted({p.get("device", "?") for p in prov})), ", ".join(sorted({_commit(p) for p in prov})),
-                         dates[0] if dates[0] == dates[-1] else f"{dates[0]} – {dates[-1]}",
-                         f"{sum(p.get('wall_time_s', 0) for p in prov) / 60:.1f}"))
+            rows.append(
+                (
+                    pdir.name,
+                    edir.name,
+                    len(recs),
+                    grid,
+                    ", ".join(map(str, seeds)),
+                    "; ".join(sorted({p.get("device", "?") for p in prov})),
+                    ", ".join(sorted({_commit(p) for p in prov})),
+                    dates[0] if dates[0] == dates[-1] else f"{dates[0]} – {dates[-1]}",
+                    f"{sum(p.get('wall_time_s', 0) for p in prov) / 60:.1f}",
+                )
+            )
     return rows
 
 
@@ -106,10 +125,14 @@ def store_table(results: str | None = None) -> str:
     rows = store_rows(results)
     if not rows:
         return "<p>The results store is empty.</p>"
-    return html_table(("profile", "experiment", "records", "current grid", "seeds", "device", "commit", "computed",
-                       "compute (min)"), rows, left=2, wrap=True,
-                      caption=f"Results store {Path(_store(results).root).name}/: current grid = stored records of the grid as the code "
-                              "defines it now / the grid's size")
+    return html_table(
+        ("profile", "experiment", "records", "current grid", "seeds", "device", "commit", "computed", "compute (min)"),
+        rows,
+        left=2,
+        wrap=True,
+        caption=f"Results store {Path(_store(results).root).name}/: current grid = stored records of the grid as the code "
+        "defines it now / the grid's size",
+    )
 
 
 def rerun_table(profile: str, results: str | None = None) -> str:
@@ -118,11 +141,23 @@ def rerun_table(profile: str, results: str | None = None) -> str:
     rows = []
     for name in SPECS:
         stored, total = grid_size(name, profile, results)
-        rows.append((name, PAPER_RESULT[name], CHAPTER[name], f"{stored} / {total}",
-                     f"invtl run {name} --profile {profile}", f"invtl book --only {CHAPTER[name]} --profile {profile}"))
-    return html_table(("experiment", "paper result", "chapter", "stored / grid", "compute missing results",
-                       "re-execute the chapter"), rows, left=3, wrap=True,
-                      caption=f"Profile {profile}: each experiment's grid and the commands that complete it")
+        rows.append(
+            (
+                name,
+                PAPER_RESULT[name],
+                CHAPTER[name],
+                f"{stored} / {total}",
+                f"invtl run {name} --profile {profile}",
+                f"invtl book --only {CHAPTER[name]} --profile {profile}",
+            )
+        )
+    return html_table(
+        ("experiment", "paper result", "chapter", "stored / grid", "compute missing results", "re-execute the chapter"),
+        rows,
+        left=3,
+        wrap=True,
+        caption=f"Profile {profile}: each experiment's grid and the commands that complete it",
+    )
 
 
 def _version(name: str) -> str:
@@ -135,4 +170,6 @@ def _version(name: str) -> str:
 def environment_table(profile: str) -> str:
     """Python and the versions of the packages that executed the notebooks."""
     rows = [("python", platform.python_version())] + [(p, _version(p)) for p in PACKAGES]
-    return html_table(("package", "version"), rows, caption=f"Versions used to execute these notebooks (profile {profile})")
+    return html_table(
+        ("package", "version"), rows, caption=f"Versions used to execute these notebooks (profile {profile})"
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+
 
 def setup_notebook() -> None:
     """Matplotlib style for the book (legible at the book's text width) and quiet warnings."""
@@ -11,16 +12,32 @@ def setup_notebook() -> None:
     import matplotlib as mpl
 
     warnings.filterwarnings("ignore", category=UserWarning)
-    mpl.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": (7.0, 3.6), "font.size": 11,
-        "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
-        "legend.fontsize": 9.5, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-        "grid.alpha": 0.3, "figure.constrained_layout.use": True,
-    })
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "figure.figsize": (7.0, 3.6),
+            "font.size": 11,
+            "axes.titlesize": 12,
+            "axes.labelsize": 11,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 9.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
-def sample_grid(rows: Sequence[tuple[str, "object", Sequence[str] | None]], zoom: float = 0.62, title: str | None = None,
-                caption_lines: int = 1):
+def sample_grid(
+    rows: Sequence[tuple[str, object, Sequence[str] | None]],
+    zoom: float = 0.62,
+    title: str | None = None,
+    caption_lines: int = 1,
+):
     """A matplotlib figure of image rows: each row is (label, uint8 images (K, 3, S, S), per-image captions
     or None). Row labels and captions are set in the book's font, so they stay legible."""
     import matplotlib.pyplot as plt
@@ -28,8 +45,13 @@ def sample_grid(rows: Sequence[tuple[str, "object", Sequence[str] | None]], zoom
     k = max(len(images) for _, images, _ in rows)
     has_caps = any(c for _, _, c in rows)
     h = zoom + (0.18 * caption_lines if has_caps else 0.0)
-    fig, axes = plt.subplots(len(rows), k, figsize=(1.6 + zoom * k, h * len(rows) + (0.3 if title else 0)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows),
+        k,
+        figsize=(1.6 + zoom * k, h * len(rows) + (0.3 if title else 0)),
+        squeeze=False,
+        layout="constrained",
+    )
     for r, (label, images, caps) in enumerate(rows):
         for c in range(k):
             ax = axes[r][c]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -65,7 +65,9 @@ def bench_data(
         {"path": "invtl batched", "device": cpu, "img_s": _loader_rate(ds, workers, batch_size)},
     ]
     if torch.cuda.is_available():
-        rows.append({"path": "invtl batched", "device": device_name("cuda"), "img_s": _timed_batches(ds, "cuda", 8192, 7)})
+        rows.append(
+            {"path": "invtl batched", "device": device_name("cuda"), "img_s": _timed_batches(ds, "cuda", 8192, 7)}
+        )
     for row in rows:
         row["ratio"] = row["img_s"] / baseline
     best = rows[-1]
@@ -102,9 +104,14 @@ def machine() -> dict:
         model = platform.processor() or platform.machine()
     from invtl.engine.train import native_bf16
 
-    return {"cpu": model, "cores": os.cpu_count(), "threads": torch.get_num_threads(),
-            "native_bf16": native_bf16(torch.device("cpu")), "torch": torch.__version__,
-            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "native_bf16": native_bf16(torch.device("cpu")),
+        "torch": torch.__version__,
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
 
 
 def _train_rate(model, views, n: int, batch_size: int, rt, steps_warmup: int = 2) -> float:
@@ -121,8 +128,9 @@ def _train_rate(model, views, n: int, batch_size: int, rt, steps_warmup: int = 2
     return n / (time.perf_counter() - start)
 
 
-def _baseline_rate(model_name: str, width: float, ds: Transforms2D, batch_size: int, steps: int, workers: int,
-                   dev: torch.device) -> float:
+def _baseline_rate(
+    model_name: str, width: float, ds: Transforms2D, batch_size: int, steps: int, workers: int, dev: torch.device
+) -> float:
     """The original-like path: fp32, contiguous, every sample rendered in PIL in DataLoader workers."""
     from invtl.engine.models import create
     from invtl.engine.train import Normalise
@@ -180,29 +188,58 @@ def bench_train(
         torch.manual_seed(0)
         model = create(model_name, 30, width)
         model = model.to(dev, memory_format=model.memory_format)
-        ours = _train_rate(model, lambda idx, epoch: ds.batch(idx, dev, epoch), n, batch_size, rt)
+        ours = _train_rate(model, lambda idx, epoch, ds=ds: ds.batch(idx, dev, epoch), n, batch_size, rt)
         ceiling = _train_rate(model, tensor_views(*ds.generate(dev, epoch=0)), n, batch_size, rt)
         ratios[str(width)] = {"ours_vs_original": ours / baseline, "ours_vs_ceiling": ours / ceiling}
         rows += [
-            {"width": width, "path": f"(a) original-like: fp32 contiguous, PIL in {workers} workers", "img_s": baseline},
-            {"width": width, "path": f"(b) invtl end to end: views generated per epoch, {rt.precision}, "
-                                     f"{'channels_last' if model.memory_format == torch.channels_last else 'contiguous'}",
-             "img_s": ours},
+            {
+                "width": width,
+                "path": f"(a) original-like: fp32 contiguous, PIL in {workers} workers",
+                "img_s": baseline,
+            },
+            {
+                "width": width,
+                "path": f"(b) invtl end to end: views generated per epoch, {rt.precision}, "
+                f"{'channels_last' if model.memory_format == torch.channels_last else 'contiguous'}",
+                "img_s": ours,
+            },
             {"width": width, "path": "(c) compute ceiling: our step on tensors made beforehand", "img_s": ceiling},
         ]
-    return {"benchmark": "train", "model": model_name, "device": device_name(str(dev)), "precision": rt.precision,
-            "batch_size": batch_size, "transforms": transforms, "rows": rows, "ratios": ratios, "machine": machine()}
+    return {
+        "benchmark": "train",
+        "model": model_name,
+        "device": device_name(str(dev)),
+        "precision": rt.precision,
+        "batch_size": batch_size,
+        "transforms": transforms,
+        "rows": rows,
+        "ratios": ratios,
+        "machine": machine(),
+    }
 
 
-def bench_rates(widths: dict[str, float], device: str | None = "auto", precision: str = "auto", batch_size: int = 128,
-                source: str = "offline") -> dict:
+def bench_rates(
+    widths: dict[str, float],
+    device: str | None = "auto",
+    precision: str = "auto",
+    batch_size: int = 128,
+    source: str = "offline",
+) -> dict:
     """The rates `invtl plan` predicts from: training and feature img/s of each architecture at `widths`
     (arch -> width), on tensors made beforehand; generation img/s of Transforms-2D (the mean over a few
     transform chains) and of CIFAR-style whole-image augmentation; a linear probe's step time."""
     from invtl.engine.models import create
     from invtl.engine.runner import resolve_device
-    from invtl.engine.train import Normalise, Runtime, TrainConfig, linear_probe, predict, resolve_precision, tensor_views
-    from invtl.t2d.cifar import augment
+    from invtl.engine.train import (
+        Normalise,
+        Runtime,
+        TrainConfig,
+        linear_probe,
+        predict,
+        resolve_precision,
+        tensor_views,
+    )
+    from invtl.t2d.cifar_views import augment
 
     dev = resolve_device(device)
     rt = Runtime(dev, resolve_precision(precision, dev))
@@ -221,8 +258,12 @@ def bench_rates(widths: dict[str, float], device: str | None = "auto", precision
         start = time.perf_counter()
         predict(model.embed, big, rt, transform=norm)
         feats[arch] = {"width": width, "img_s": round(4096 / (time.perf_counter() - start))}
-    chains = (["rotate", "hue", "blur"], ["scale", "brightness", "elastic"], ["shear", "invert", "noise"],
-              ["translate", "sharpen", "pixelate"])
+    chains = (
+        ["rotate", "hue", "blur"],
+        ["scale", "brightness", "elastic"],
+        ["shear", "invert", "noise"],
+        ["translate", "sharpen", "pixelate"],
+    )
     rates = []
     for chain in chains:
         ds = Transforms2D(chain, range(30), 4096, seed=0, source=source)
@@ -239,13 +280,26 @@ def bench_rates(widths: dict[str, float], device: str | None = "auto", precision
     start = time.perf_counter()
     linear_probe(f, y, 30, TrainConfig(10, batch_size), 0)
     probe_step = (time.perf_counter() - start) / (10 * 32)
-    return {"train": train, "features": feats, "generate": round(len(rates) / sum(1 / r for r in rates)),
-            "generate_cifar": round(cifar), "probe_step_s": probe_step, "job_overhead_s": 1.0,
-            "precision": rt.precision, "date": time.strftime("%Y-%m-%d")}
+    return {
+        "train": train,
+        "features": feats,
+        "generate": round(len(rates) / sum(1 / r for r in rates)),
+        "generate_cifar": round(cifar),
+        "probe_step_s": probe_step,
+        "job_overhead_s": 1.0,
+        "precision": rt.precision,
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
-def bench_compile(model_name: str = "resnet18", width: float = 0.25, device: str | None = "auto", precision: str = "auto",
-                  batch_size: int = 512, steps: int = 12) -> dict:
+def bench_compile(
+    model_name: str = "resnet18",
+    width: float = 0.25,
+    device: str | None = "auto",
+    precision: str = "auto",
+    batch_size: int = 512,
+    steps: int = 12,
+) -> dict:
     """`torch.compile` against eager for our training step: compile (warm-up) seconds, img/s of each, and the
     training length (images) from which compiling pays."""
     from invtl.engine.models import create
@@ -255,8 +309,9 @@ def bench_compile(model_name: str = "resnet18", width: float = 0.25, device: str
     dev = resolve_device(device)
     rt, norm = Runtime(dev, resolve_precision(precision, dev)), Normalise().to(dev)
     n = batch_size * steps
-    views = tensor_views(torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=dev),
-                         torch.randint(0, 30, (n,), device=dev))
+    views = tensor_views(
+        torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=dev), torch.randint(0, 30, (n,), device=dev)
+    )
     out = {}
     for compiled in (False, True):
         torch.manual_seed(0)
@@ -267,8 +322,19 @@ def bench_compile(model_name: str = "resnet18", width: float = 0.25, device: str
         warm = time.perf_counter() - start
         start = time.perf_counter()
         fit(model, views, n, TrainConfig(1, batch_size, compile=compiled), 1, rt, transform=norm)
-        out["compiled" if compiled else "eager"] = {"warm_up_s": round(warm, 1), "img_s": round(n / (time.perf_counter() - start))}
+        out["compiled" if compiled else "eager"] = {
+            "warm_up_s": round(warm, 1),
+            "img_s": round(n / (time.perf_counter() - start)),
+        }
     gain = 1 / out["eager"]["img_s"] - 1 / out["compiled"]["img_s"]
     extra = out["compiled"]["warm_up_s"] - out["eager"]["warm_up_s"]
-    return {"benchmark": "compile", "model": model_name, "width": width, "precision": rt.precision, "batch_size": batch_size,
-            **out, "pays_from_images": round(extra / gain) if gain > 0 else None, "machine": machine()}
+    return {
+        "benchmark": "compile",
+        "model": model_name,
+        "width": width,
+        "precision": rt.precision,
+        "batch_size": batch_size,
+        **out,
+        "pays_from_images": round(extra / gain) if gain > 0 else None,
+        "machine": machine(),
+    }

@@ -19,14 +19,42 @@ from invtl import paths
 BENCH_FILE = {"cpu": "train-cpu.json", "cuda": "train-cuda.json"}
 
 GPU_PLANNING = {  # img/s; bf16 + channels_last, eager, batch 512, H200 (measured for resnet18 / vgg11, else scaled)
-    "train": {"resnet18": {"width": 1.0, "img_s": 56_000}, "vgg11": {"width": 1.0, "img_s": 103_000}, "resnet50": {"width": 1.0, "img_s": 22_000}, "densenet121": {"width": 1.0, "img_s": 30_000}, "vit": {"width": 1.0, "img_s": 20_000}},
-    "features": {"resnet18": {"width": 1.0, "img_s": 256_000}, "vgg11": {"width": 1.0, "img_s": 470_000}, "resnet50": {"width": 1.0, "img_s": 100_000}, "densenet121": {"width": 1.0, "img_s": 137_000}, "vit": {"width": 1.0, "img_s": 91_000}},
-    "generate": 1_730_000, "probe_step_s": 1.5e-4, "job_overhead_s": 3.0,
+    "train": {
+        "resnet18": {"width": 1.0, "img_s": 56_000},
+        "vgg11": {"width": 1.0, "img_s": 103_000},
+        "resnet50": {"width": 1.0, "img_s": 22_000},
+        "densenet121": {"width": 1.0, "img_s": 30_000},
+        "vit": {"width": 1.0, "img_s": 20_000},
+    },
+    "features": {
+        "resnet18": {"width": 1.0, "img_s": 256_000},
+        "vgg11": {"width": 1.0, "img_s": 470_000},
+        "resnet50": {"width": 1.0, "img_s": 100_000},
+        "densenet121": {"width": 1.0, "img_s": 137_000},
+        "vit": {"width": 1.0, "img_s": 91_000},
+    },
+    "generate": 1_730_000,
+    "probe_step_s": 1.5e-4,
+    "job_overhead_s": 3.0,
 }
 CPU_FALLBACK = {  # img/s; used only when no CPU benchmark is committed (issue text, bf16 + channels_last, width 1/4)
-    "train": {"resnet18": {"width": 0.25, "img_s": 1_000}, "vgg11": {"width": 0.25, "img_s": 3_000}, "resnet50": {"width": 0.25, "img_s": 400}, "densenet121": {"width": 0.25, "img_s": 300}, "vit": {"width": 0.25, "img_s": 300}},
-    "features": {"resnet18": {"width": 0.25, "img_s": 3_500}, "vgg11": {"width": 0.25, "img_s": 9_000}, "resnet50": {"width": 0.25, "img_s": 1_200}, "densenet121": {"width": 0.25, "img_s": 900}, "vit": {"width": 0.25, "img_s": 900}},
-    "generate": 10_000, "probe_step_s": 6e-4, "job_overhead_s": 2.0,
+    "train": {
+        "resnet18": {"width": 0.25, "img_s": 1_000},
+        "vgg11": {"width": 0.25, "img_s": 3_000},
+        "resnet50": {"width": 0.25, "img_s": 400},
+        "densenet121": {"width": 0.25, "img_s": 300},
+        "vit": {"width": 0.25, "img_s": 300},
+    },
+    "features": {
+        "resnet18": {"width": 0.25, "img_s": 3_500},
+        "vgg11": {"width": 0.25, "img_s": 9_000},
+        "resnet50": {"width": 0.25, "img_s": 1_200},
+        "densenet121": {"width": 0.25, "img_s": 900},
+        "vit": {"width": 0.25, "img_s": 900},
+    },
+    "generate": 10_000,
+    "probe_step_s": 6e-4,
+    "job_overhead_s": 2.0,
 }
 
 
@@ -50,8 +78,17 @@ def epochs_for(n: int, epochs: int, min_steps: int, batch_size: int) -> int:
     return max(epochs, math.ceil(min_steps / max(1, math.ceil(n / batch_size))))
 
 
-def job(arch: str, width: float, pretrain: tuple[int, int, int] | None, batch_size: int, generate: int, features: int,
-        probes: list[tuple[int, int, int]] = (), fine_tunes: list[tuple[int, int, int]] = (), kind: str = "cpu") -> float:
+def job(
+    arch: str,
+    width: float,
+    pretrain: tuple[int, int, int] | None,
+    batch_size: int,
+    generate: int,
+    features: int,
+    probes: list[tuple[int, int, int]] = (),
+    fine_tunes: list[tuple[int, int, int]] = (),
+    kind: str = "cpu",
+) -> float:
     """Estimated seconds of one job: `pretrain` = (samples, epochs, min steps) or None (a cached or untrained
     model), `generate` = evaluation images generated once, `features` = images embedded, `probes` and
     `fine_tunes` = (samples, epochs, min steps) each. Training images are generated as they train, at the

@@ -7,7 +7,7 @@ batch of consecutive rows, and averages over batches without weighting by batch 
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -59,13 +59,16 @@ def invariance(
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
     if feats_a.shape != feats_b.shape or feats_a.ndim != 2:
-        raise ValueError(f"need two (n, d) tensors of equal shape, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
+        raise ValueError(
+            f"need two (n, d) tensors of equal shape, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}"
+        )
     with phase("invariance"):
         return _invariance(feats_a, feats_b, batch_size, seed, metrics)
 
 
-def _invariance(feats_a: torch.Tensor, feats_b: torch.Tensor, batch_size: int, seed: int,
-                metrics: tuple[str, ...]) -> dict[str, float]:
+def _invariance(
+    feats_a: torch.Tensor, feats_b: torch.Tensor, batch_size: int, seed: int, metrics: tuple[str, ...]
+) -> dict[str, float]:
     generator = torch.Generator().manual_seed(seed)
     twin: dict[str, list[torch.Tensor]] = {m: [] for m in metrics if m in _PAIRWISE}
     rand: dict[str, list[torch.Tensor]] = {m: [] for m in metrics if m in _PAIRWISE}
@@ -92,11 +95,19 @@ def _invariance(feats_a: torch.Tensor, feats_b: torch.Tensor, batch_size: int, s
     return {m: out[m] for m in metrics}
 
 
-def twin_features(model: torch.nn.Module, images_a: torch.Tensor, images_b: torch.Tensor, rt: Runtime,
-                  normalise: Normalise, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def twin_features(
+    model: torch.nn.Module,
+    images_a: torch.Tensor,
+    images_b: torch.Tensor,
+    rt: Runtime,
+    normalise: Normalise,
+    batch_size: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The flattened representations (`model.features`) of two uint8 (N, 3, S, S) twin image tensors, in
     eval mode (the previous mode is restored), in batches on the runtime's device."""
     if images_a.shape != images_b.shape:
         raise ValueError(f"twin image tensors differ in shape: {tuple(images_a.shape)} vs {tuple(images_b.shape)}")
-    return (representations(model, images_a, rt, normalise, batch_size),
-            representations(model, images_b, rt, normalise, batch_size))
+    return (
+        representations(model, images_a, rt, normalise, batch_size),
+        representations(model, images_b, rt, normalise, batch_size),
+    )

@@ -15,8 +15,8 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -33,7 +33,7 @@ from invtl.profiles import check_profile
 @dataclass(frozen=True)
 class Job:
     config: dict
-    run: Callable[[dict, "Context"], dict] = field(compare=False)
+    run: Callable[[dict, Context], dict] = field(compare=False)
     panel: str = ""
 
 
@@ -103,8 +103,15 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def select_jobs(exp: Experiment, profile: str, seeds: list[int] | None, only: str | None, shard: tuple[int, int],
-                legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
+def select_jobs(
+    exp: Experiment,
+    profile: str,
+    seeds: list[int] | None,
+    only: str | None,
+    shard: tuple[int, int],
+    legacy: tuple[str, ...] = (),
+    source: str | None = None,
+) -> list[Job]:
     """The jobs of one shard of an experiment's grid, in a stable order."""
     for flag in legacy:
         if flag not in exp.legacy:
@@ -138,7 +145,9 @@ def run(
     name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
     dev = resolve_device(device)
-    ctx = Context(dev, resolve_precision(precision or os.environ.get("INVTL_PRECISION", "auto"), dev), progress=progress)
+    ctx = Context(
+        dev, resolve_precision(precision or os.environ.get("INVTL_PRECISION", "auto"), dev), progress=progress
+    )
     store = store_mod.Store(results) if results else store_mod.Store()
     counts = {"computed": 0, "skipped": 0, "missing": 0}
     todo = []
@@ -157,19 +166,33 @@ def run(
             counts["missing"] += 1
             reasons[str(e)] = reasons.get(str(e), 0) + 1
             continue
-        prov = store_mod.provenance(profile=profile, config=job.config, wall_time_s=time.perf_counter() - start,
-                                    device=str(ctx.device), precision=ctx.precision, phases=timing.take())
+        prov = store_mod.provenance(
+            profile=profile,
+            config=job.config,
+            wall_time_s=time.perf_counter() - start,
+            device=str(ctx.device),
+            precision=ctx.precision,
+            phases=timing.take(),
+        )
         store.save(profile, name, job.config, result, prov)
         counts["computed"] += 1
     for reason, n in reasons.items():
         warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
     if not jobs:
-        warnings.warn(f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2)
+        warnings.warn(
+            f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2
+        )
     return counts
 
 
-def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: str | None = None, max_minutes: float = 8.0,
-         legacy: tuple[str, ...] = ()) -> dict:
+def plan(
+    exp: Experiment,
+    profile: str,
+    seeds: list[int] | None = None,
+    only: str | None = None,
+    max_minutes: float = 8.0,
+    legacy: tuple[str, ...] = (),
+) -> dict:
     """The fewest interleaved shards whose estimated time each stays under `max_minutes`, on the device the
     profile is meant for (`invtl.profiles.DEVICE_KIND`), at the rates of `invtl.engine.costs.rates`.
 
@@ -193,12 +216,21 @@ def plan(exp: Experiment, profile: str, seeds: list[int] | None = None, only: st
         return out
 
     if max(seconds, default=0.0) > 60 * max_minutes:
-        raise ValueError(f"one {name} job is estimated at {max(seconds) / 60:.1f} minutes, over the {max_minutes} "
-                         "minute chunk limit; valid: a larger --max-minutes, or a profile with smaller jobs")
+        raise ValueError(
+            f"one {name} job is estimated at {max(seconds) / 60:.1f} minutes, over the {max_minutes} "
+            "minute chunk limit; valid: a larger --max-minutes, or a profile with smaller jobs"
+        )
     n = 1
     while max(total(range(k, len(jobs), n)) for k in range(n)) > 60 * max_minutes:
         n += 1
-    return {"experiment": name, "profile": profile, "device": kind, "rates": rates(kind)["source"], "jobs": len(jobs),
-            "total_minutes": total(range(len(jobs))) / 60, "shards": n,
-            "shard_minutes": [total(range(k, len(jobs), n)) / 60 for k in range(n)],
-            "job_seconds": {json.dumps(j.config, sort_keys=True): s for j, s in zip(jobs, seconds)}}
+    return {
+        "experiment": name,
+        "profile": profile,
+        "device": kind,
+        "rates": rates(kind)["source"],
+        "jobs": len(jobs),
+        "total_minutes": total(range(len(jobs))) / 60,
+        "shards": n,
+        "shard_minutes": [total(range(k, len(jobs), n)) / 60 for k in range(n)],
+        "job_seconds": {json.dumps(j.config, sort_keys=True): s for j, s in zip(jobs, seconds)},
+    }

@@ -97,7 +97,9 @@ def _read(path: Path, expected_config: dict | None = None, required: tuple[str, 
     return record
 
 
-def parse(path: Path, expected_config: dict | None = None, required: tuple[str, ...] = ()) -> tuple[dict | None, str | None]:
+def parse(
+    path: Path, expected_config: dict | None = None, required: tuple[str, ...] = ()
+) -> tuple[dict | None, str | None]:
     """(record, None) for a usable record file, else (None, why it cannot be used as a result)."""
     try:
         record = json.loads(path.read_text())
@@ -120,9 +122,11 @@ def parse(path: Path, expected_config: dict | None = None, required: tuple[str, 
 def git_state() -> tuple[str, bool]:
     """(commit, dirty) of the code that runs: the checkout the package was imported from. "unknown"
     outside a git checkout; dirty when tracked files differ from the commit."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, check=True,
-                              timeout=30).stdout
+        return subprocess.run(
+            ["git", *args], cwd=paths.PACKAGE_ROOT, capture_output=True, text=True, check=True, timeout=30
+        ).stdout
 
     try:
         commit = git("rev-parse", "HEAD").strip()
@@ -139,8 +143,9 @@ def _device_name(device: str) -> str:
     return f"{platform.processor() or platform.machine() or 'cpu'} ({os.cpu_count()} cores)"
 
 
-def provenance(profile: str, config: dict, wall_time_s: float, device: str, precision: str,
-               phases: dict[str, float] | None = None) -> dict:
+def provenance(
+    profile: str, config: dict, wall_time_s: float, device: str, precision: str, phases: dict[str, float] | None = None
+) -> dict:
     """What produced a result: profile, seed, base-image source, code (commit and dirty flag), stack,
     hardware, precision, time and where it went. No hostname."""
     commit, dirty = git_state()
@@ -185,9 +190,11 @@ def load_checkpoint(path: Path, key: str) -> dict | None:
         warnings.warn(f"ignoring checkpoint {path}: {_first_line(e)}; retraining", stacklevel=2)
         return None
     if not isinstance(stored, dict) or stored.get("config_key") != key or not isinstance(stored.get("model"), dict):
-        warnings.warn(f"ignoring checkpoint {path}: made for another configuration (key "
-                      f"{stored.get('config_key') if isinstance(stored, dict) else None!r}, expected {key!r}); retraining",
-                      stacklevel=2)
+        warnings.warn(
+            f"ignoring checkpoint {path}: made for another configuration (key "
+            f"{stored.get('config_key') if isinstance(stored, dict) else None!r}, expected {key!r}); retraining",
+            stacklevel=2,
+        )
         return None
     return stored["model"]
 
@@ -196,15 +203,20 @@ def changed_since(commit: str, paths_: tuple[str, ...]) -> bool | None:
     """Whether the code under `paths_` (relative to the package's checkout) differs between `commit` and HEAD;
     None when that cannot be told (no git, unknown commit)."""
     try:
-        proc = subprocess.run(["git", "diff", "--quiet", commit, "HEAD", "--", *paths_], cwd=paths.PACKAGE_ROOT,
-                              capture_output=True, timeout=30)
+        proc = subprocess.run(
+            ["git", "diff", "--quiet", commit, "HEAD", "--", *paths_],
+            cwd=paths.PACKAGE_ROOT,
+            capture_output=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return {0: False, 1: True}.get(proc.returncode)
 
 
-def audit(store: Store, profile: str, experiment: str, configs: list[dict], required: tuple[str, ...],
-          code: tuple[str, ...]) -> dict[str, list[str]]:
+def audit(
+    store: Store, profile: str, experiment: str, configs: list[dict], required: tuple[str, ...], code: tuple[str, ...]
+) -> dict[str, list[str]]:
     """What `invtl store check` reports for one experiment: "missing" (grid jobs without a usable record),
     "corrupt" (files that cannot be used, and why), "orphaned" (records of configurations no longer in the
     grid: older settings or semantics), "dirty" (computed from uncommitted code) and "changed" (computed by a

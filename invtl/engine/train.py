@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -49,7 +49,7 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" -> "bf16" where the device computes bf16 natively, else "fp32"."""
+    """ "auto" -> "bf16" where the device computes bf16 natively, else "fp32"."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     if precision == "auto":
@@ -90,12 +90,21 @@ class TrainConfig:
         return max(self.epochs, math.ceil(self.min_steps / math.ceil(n / self.batch_size)))
 
 
-def vit_pretrain_config(epochs: int, batch_size: int = 512, min_steps: int = 0, paper_epochs: int | None = None) -> TrainConfig:
+def vit_pretrain_config(
+    epochs: int, batch_size: int = 512, min_steps: int = 0, paper_epochs: int | None = None
+) -> TrainConfig:
     """The original ViT recipe (Adam 1e-3, weight decay 5e-5, warm-up then cosine); in a profile with fewer
     epochs than the paper's (`paper_epochs`) the warm-up and cosine period shrink in proportion."""
     scale = epochs / paper_epochs if paper_epochs else 1.0
-    return TrainConfig(epochs, batch_size, lr=1e-3, weight_decay=5e-5, schedule="vit", min_steps=min_steps,
-                       schedule_scale=min(scale, 1.0))
+    return TrainConfig(
+        epochs,
+        batch_size,
+        lr=1e-3,
+        weight_decay=5e-5,
+        schedule="vit",
+        min_steps=min_steps,
+        schedule_scale=min(scale, 1.0),
+    )
 
 
 def lr_factor(schedule: str, epochs: int, scale: float = 1.0) -> Callable[[int], float]:
@@ -108,7 +117,9 @@ def lr_factor(schedule: str, epochs: int, scale: float = 1.0) -> Callable[[int],
         return lambda e: max(0.0, 1.0 - e / 5)
     if schedule == "vit":  # ConstantLR(1e-3) for 5 epochs, then CosineAnnealingLR(T_max 200, eta_min 1e-5)
         warmup, t_max = max(1, round(5 * scale)), 200 * scale
-        return lambda e: 1e-3 if e < warmup else (1e-5 + (1e-3 - 1e-5) * (1 + math.cos(math.pi * (e - warmup) / t_max)) / 2) / 1e-3
+        return lambda e: (
+            1e-3 if e < warmup else (1e-5 + (1e-3 - 1e-5) * (1 + math.cos(math.pi * (e - warmup) / t_max)) / 2) / 1e-3
+        )
     raise ValueError(f"unknown schedule {schedule!r}; valid: {', '.join(SCHEDULES)}")
 
 
@@ -120,8 +131,9 @@ class Normalise(nn.Module):
     def __init__(self, mean=T2D_MEAN, std=T2D_STD):
         super().__init__()
         self.register_buffer("scale", 1.0 / (255.0 * torch.tensor(std).view(1, 3, 1, 1)), persistent=False)
-        self.register_buffer("shift", torch.tensor(mean).view(1, 3, 1, 1) / torch.tensor(std).view(1, 3, 1, 1),
-                             persistent=False)
+        self.register_buffer(
+            "shift", torch.tensor(mean).view(1, 3, 1, 1) / torch.tensor(std).view(1, 3, 1, 1), persistent=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.float() * self.scale - self.shift
@@ -184,8 +196,13 @@ INFERENCE_BATCH = {"cpu": 256, "cuda": 4096}
 
 
 @torch.inference_mode()
-def predict(fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor, rt: Runtime, batch_size: int | None = None,
-            transform=None) -> torch.Tensor:
+def predict(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    rt: Runtime,
+    batch_size: int | None = None,
+    transform=None,
+) -> torch.Tensor:
     """Concatenated float32 outputs of `fn` over `inputs` in batches (eval mode is the caller's)."""
     batch_size = batch_size or INFERENCE_BATCH.get(rt.device.type, 256)
     outs = []
@@ -207,8 +224,16 @@ def macro_accuracy(logits_or_preds: torch.Tensor, labels: torch.Tensor, num_clas
     return (hits[present] / total[present]).mean().item()
 
 
-def pretrain(model: nn.Module, views: Views, n: int, cfg: TrainConfig, seed: int, rt: Runtime,
-             normalise: Normalise, progress: bool = False) -> int:
+def pretrain(
+    model: nn.Module,
+    views: Views,
+    n: int,
+    cfg: TrainConfig,
+    seed: int,
+    rt: Runtime,
+    normalise: Normalise,
+    progress: bool = False,
+) -> int:
     """Supervised pretraining from scratch (all layers, BatchNorm in train mode); returns the epochs run."""
     model.train()
     with phase("pretrain"):
@@ -222,8 +247,9 @@ def embed(model: nn.Module, images: torch.Tensor, rt: Runtime, normalise: Normal
         return predict(model.embed, images, rt, transform=normalise)
 
 
-def representations(model: nn.Module, images: torch.Tensor, rt: Runtime, normalise: Normalise,
-                    batch_size: int | None = None) -> torch.Tensor:
+def representations(
+    model: nn.Module, images: torch.Tensor, rt: Runtime, normalise: Normalise, batch_size: int | None = None
+) -> torch.Tensor:
     """The paper's representation (`model.features`, flattened), in eval mode: what invariance is measured on."""
     was_training = model.training
     model.eval()
@@ -234,8 +260,9 @@ def representations(model: nn.Module, images: torch.Tensor, rt: Runtime, normali
         model.train(was_training)
 
 
-def linear_probe(features: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: TrainConfig, seed: int,
-                 progress: bool = False) -> nn.Linear:
+def linear_probe(
+    features: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: TrainConfig, seed: int, progress: bool = False
+) -> nn.Linear:
     """A fresh linear head (default init from `seed`) trained on cached backbone features (fp32).
 
     The features come from `embed` (backbone in eval mode, BatchNorm statistics frozen), so training the
@@ -244,13 +271,30 @@ def linear_probe(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
     torch.manual_seed(seed)
     head = nn.Linear(features.shape[1], num_classes).to(features.device)
     with phase("probe"):
-        fit(head, tensor_views(features, labels), len(labels), cfg, seed, Runtime(features.device), progress=progress,
-            desc="probe", views_phase="probe")
+        fit(
+            head,
+            tensor_views(features, labels),
+            len(labels),
+            cfg,
+            seed,
+            Runtime(features.device),
+            progress=progress,
+            desc="probe",
+            views_phase="probe",
+        )
     return head
 
 
-def fine_tune(model: nn.Module, views: Views, n: int, cfg: TrainConfig, seed: int, rt: Runtime, normalise: Normalise,
-              progress: bool = False) -> int:
+def fine_tune(
+    model: nn.Module,
+    views: Views,
+    n: int,
+    cfg: TrainConfig,
+    seed: int,
+    rt: Runtime,
+    normalise: Normalise,
+    progress: bool = False,
+) -> int:
     """LP->FT: every parameter trainable from the probed model (its head kept), BatchNorm in train mode."""
     for p in model.parameters():
         p.requires_grad_(True)

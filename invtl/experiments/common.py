@@ -20,8 +20,19 @@ import torch
 import torch.nn as nn
 
 from invtl.engine.models import create
-from invtl.engine.train import (Normalise, TrainConfig, Views, embed, fine_tune, linear_probe, macro_accuracy,
-                                predict, pretrain, tensor_views, vit_pretrain_config)
+from invtl.engine.train import (
+    Normalise,
+    TrainConfig,
+    Views,
+    embed,
+    fine_tune,
+    linear_probe,
+    macro_accuracy,
+    predict,
+    pretrain,
+    tensor_views,
+    vit_pretrain_config,
+)
 from invtl.t2d.cifar import CIFAR_LEGACY
 from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
 from invtl.t2d.rng import derive
@@ -35,8 +46,13 @@ epoch; pooled accuracy on a fresh evaluation pass."""
 Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
 SPLITS = ("train", "val", "test")
 
-LEGACY_OPTIONS = tuple(dict.fromkeys(DATA_LEGACY + CIFAR_LEGACY + (
-    "legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init", "legacy_cifar_eval_norm", "fixed_views")))
+LEGACY_OPTIONS = tuple(
+    dict.fromkeys(
+        DATA_LEGACY
+        + CIFAR_LEGACY
+        + ("legacy_ft_lr_schedule", "legacy_lp_head_source", "shared_init", "legacy_cifar_eval_norm", "fixed_views")
+    )
+)
 """Original behaviours a run can restore (and `fixed_views`, invtl 0.1's one view per training sample).
 The original's pooled train+val+test accuracy (bug B1) needs no option: every result records it as
 `pooled_accuracy` beside `test_accuracy`."""
@@ -71,8 +87,12 @@ class Data:
         indices = indices.to(self.splits["train"][1].device)
         images, labels = self.splits["train"]
         fit = None if self._fit_view is None else (self._fit_view[0][indices], self._fit_view[1][indices])
-        return Data(len(indices), lambda idx, epoch: self.views(indices[idx], epoch),
-                    {**self.splits, "train": (images[indices], labels[indices])}, fit)
+        return Data(
+            len(indices),
+            lambda idx, epoch: self.views(indices[idx], epoch),
+            {**self.splits, "train": (images[indices], labels[indices])},
+            fit,
+        )
 
     def first(self, n: int) -> Data:
         return self.take(torch.arange(n))
@@ -94,23 +114,43 @@ def memoised(key: tuple, make) -> tuple[torch.Tensor, torch.Tensor]:
     return value
 
 
-def t2d_data(config: dict, transforms: list[str], objects: list[int], n_train: int, device: torch.device,
-             **kwargs) -> Data:
+def t2d_data(
+    config: dict, transforms: list[str], objects: list[int], n_train: int, device: torch.device, **kwargs
+) -> Data:
     """One Transforms-2D dataset: training views re-drawn every epoch, fixed val / test and a fresh
     evaluation pass over the training samples, generated once per process on `device`."""
     legacy = [f for f in config.get("legacy", ()) if f in DATA_LEGACY]
     sizes = {"train": n_train, "val": config.get("n_val", 0), "test": config["n_test"]}
     kwargs = {"source": config["source"], **kwargs}
-    make = {split: Transforms2D(transforms, objects, n, config["sampling_seed"], split=split, legacy=legacy, **kwargs)
-            for split, n in sizes.items() if n}
+    make = {
+        split: Transforms2D(transforms, objects, n, config["sampling_seed"], split=split, legacy=legacy, **kwargs)
+        for split, n in sizes.items()
+        if n
+    }
     splits = {}
     for split, ds in make.items():
-        key = ("t2d", tuple(ds.transforms), tuple(ds.objects), ds.n, ds.seed, ds.transform_seed, ds.size, ds.source,
-               ds.background, ds.background_seed, ds.split, tuple(sorted(ds.legacy)), str(device))
+        key = (
+            "t2d",
+            tuple(ds.transforms),
+            tuple(ds.objects),
+            ds.n,
+            ds.seed,
+            ds.transform_seed,
+            ds.size,
+            ds.source,
+            ds.background,
+            ds.background_seed,
+            ds.split,
+            tuple(sorted(ds.legacy)),
+            str(device),
+        )
         splits[split] = memoised(key, lambda ds=ds: ds.generate(device))
     train = make["train"]
-    views = tensor_views(*splits["train"]) if "fixed_views" in config.get("legacy", ()) else (
-        lambda idx, epoch: train.batch(idx, device, epoch))
+    views = (
+        tensor_views(*splits["train"])
+        if "fixed_views" in config.get("legacy", ())
+        else (lambda idx, epoch: train.batch(idx, device, epoch))
+    )
     return Data(n_train, views, splits)
 
 
@@ -125,19 +165,38 @@ def new_model(arch: str, num_classes: int, config: dict, key: dict) -> nn.Module
 def pretrain_config(arch: str, config: dict, paper_epochs: int) -> TrainConfig:
     """The pretraining recipe of `arch` at the profile's epochs (ViT: its own recipe, bug B3)."""
     if arch == "vit":
-        return vit_pretrain_config(config["pt_epochs"], config["batch_size"], config.get("pt_min_steps", 0), paper_epochs)
-    return TrainConfig(config["pt_epochs"], config["batch_size"], min_steps=config.get("pt_min_steps", 0),
-                       compile=config.get("compile", False))
+        return vit_pretrain_config(
+            config["pt_epochs"], config["batch_size"], config.get("pt_min_steps", 0), paper_epochs
+        )
+    return TrainConfig(
+        config["pt_epochs"],
+        config["batch_size"],
+        min_steps=config.get("pt_min_steps", 0),
+        compile=config.get("compile", False),
+    )
 
 
 def model_key(config: dict, key: dict) -> dict:
     """Everything a pretrained model's weights depend on: the experiment's `key` and the shared settings."""
-    return {**key, "version": VERSION, "legacy": sorted(config.get("legacy", ())), "width": config.get("width", 1.0),
-            "pt_min_steps": config.get("pt_min_steps", 0)}
+    return {
+        **key,
+        "version": VERSION,
+        "legacy": sorted(config.get("legacy", ())),
+        "width": config.get("width", 1.0),
+        "pt_min_steps": config.get("pt_min_steps", 0),
+    }
 
 
-def pretrained(ctx, arch: str, num_classes: int, data: Data, config: dict, key: dict, paper_epochs: int,
-               normalise: Normalise | None = None) -> nn.Module:
+def pretrained(
+    ctx,
+    arch: str,
+    num_classes: int,
+    data: Data,
+    config: dict,
+    key: dict,
+    paper_epochs: int,
+    normalise: Normalise | None = None,
+) -> nn.Module:
     """A model pretrained on `data`, shared through the checkpoint cache under `key` (a dict that names
     everything its weights depend on). `normalise` defaults to Transforms-2D's 0.5 / 0.5, here and below."""
     key = model_key(config, key)
@@ -145,8 +204,16 @@ def pretrained(ctx, arch: str, num_classes: int, data: Data, config: dict, key: 
     return ctx.pretrained(
         key,
         build=lambda: new_model(arch, num_classes, config, key),
-        train=lambda m: pretrain(m, data.views, data.n_train, pretrain_config(arch, config, paper_epochs),
-                                 seed=config["init_seed"], rt=ctx.rt, normalise=norm, progress=ctx.progress),
+        train=lambda m: pretrain(
+            m,
+            data.views,
+            data.n_train,
+            pretrain_config(arch, config, paper_epochs),
+            seed=config["init_seed"],
+            rt=ctx.rt,
+            normalise=norm,
+            progress=ctx.progress,
+        ),
     )
 
 
@@ -155,16 +222,20 @@ def accuracies(preds: dict[str, torch.Tensor], labels: dict[str, torch.Tensor]) 
     original's number pooled over every split present (train + val + test, bug B1)."""
     present = [s for s in SPLITS if s in preds]
     pooled = torch.cat([preds[s] for s in present]), torch.cat([labels[s] for s in present])
-    return {"train_accuracy": macro_accuracy(preds["train"], labels["train"]),
-            "test_accuracy": macro_accuracy(preds["test"], labels["test"]), "pooled_accuracy": macro_accuracy(*pooled)}
+    return {
+        "train_accuracy": macro_accuracy(preds["train"], labels["train"]),
+        "test_accuracy": macro_accuracy(preds["test"], labels["test"]),
+        "pooled_accuracy": macro_accuracy(*pooled),
+    }
 
 
 def _labels(splits: Splits) -> dict[str, torch.Tensor]:
     return {split: labels for split, (_, labels) in splits.items()}
 
 
-def probe(model: nn.Module, data: Data, num_classes: int, config: dict, seed: int, ctx,
-          normalise: Normalise | None = None) -> tuple[nn.Linear, dict]:
+def probe(
+    model: nn.Module, data: Data, num_classes: int, config: dict, seed: int, ctx, normalise: Normalise | None = None
+) -> tuple[nn.Linear, dict]:
     """Linear probe on cached features of one view of the training samples; accuracies on the fixed
     evaluation splits (the training samples' fresh evaluation pass included). Returns the head and them."""
     norm = (normalise or Normalise()).to(ctx.device)
@@ -186,8 +257,16 @@ def evaluate(model: nn.Module, splits: Splits, ctx, normalise: Normalise | None 
     return accuracies(preds, _labels(splits))
 
 
-def probe_then_fine_tune(model: nn.Module, data: Data, num_classes: int, config: dict, seed: int, ctx,
-                         head: nn.Linear | None = None, normalise: Normalise | None = None) -> dict:
+def probe_then_fine_tune(
+    model: nn.Module,
+    data: Data,
+    num_classes: int,
+    config: dict,
+    seed: int,
+    ctx,
+    head: nn.Linear | None = None,
+    normalise: Normalise | None = None,
+) -> dict:
     """LP->FT on `data` (protocol §3.2) on a copy of `model`, starting from `head`, or from a head probed
     on the same samples (strict few-shot, O1 fixed) when `head` is None."""
     model = copy.deepcopy(model)
@@ -195,7 +274,9 @@ def probe_then_fine_tune(model: nn.Module, data: Data, num_classes: int, config:
         head, _ = probe(model, data, num_classes, config, seed, ctx, normalise)
     model.head = copy.deepcopy(head)
     schedule = "legacy_linear5" if "legacy_ft_lr_schedule" in config.get("legacy", ()) else "linear"
-    cfg = TrainConfig(config["ft_epochs"], config["batch_size"], schedule=schedule, min_steps=config.get("ft_min_steps", 0))
+    cfg = TrainConfig(
+        config["ft_epochs"], config["batch_size"], schedule=schedule, min_steps=config.get("ft_min_steps", 0)
+    )
     norm = (normalise or Normalise()).to(ctx.device)
     fine_tune(model, data.views, data.n_train, cfg, seed, ctx.rt, norm, progress=ctx.progress)
     return evaluate(model, data.splits, ctx, norm)

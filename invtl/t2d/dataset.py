@@ -13,7 +13,7 @@ that restores each, are listed in `transforms2d.md` §9 and in `invtl.t2d.transf
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -148,7 +148,9 @@ class Transforms2D(torch.utils.data.Dataset):
     def _backgrounds(self, indices: torch.Tensor, photos: torch.Tensor | None) -> torch.Tensor:
         S = self.size
         if self.background == "random":
-            return Draws(derive("random-background", self.background_seed, self.split), indices).bytes("pixels", 3, S, S)
+            return Draws(derive("random-background", self.background_seed, self.split), indices).bytes(
+                "pixels", 3, S, S
+            )
         if self.background == "black":
             return torch.zeros(len(indices), 3, S, S, dtype=torch.uint8, device=indices.device)
         return photos.index_select(0, self.background_ids(indices))
@@ -174,8 +176,9 @@ class Transforms2D(torch.utils.data.Dataset):
             raise IndexError(f"index {bad} out of range for a dataset of {self.n} samples")
         return idx.to(device)
 
-    def render(self, indices, device: str | torch.device | None = None,
-               epoch: int | None = None) -> tuple[torch.Tensor, torch.Tensor, list]:
+    def render(
+        self, indices, device: str | torch.device | None = None, epoch: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, list]:
         """Images, labels and each transform's per-sample parameters for `indices`; with `epoch`, the
         transformations of that training epoch (class, object and background do not depend on it)."""
         device = torch.device(device or "cpu")
@@ -194,8 +197,9 @@ class Transforms2D(torch.utils.data.Dataset):
         images = composite(canvas, self._backgrounds(idx, photos))
         return images, labels, params
 
-    def batch(self, indices, device: str | torch.device | None = None,
-              epoch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(
+        self, indices, device: str | torch.device | None = None, epoch: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Samples `indices` stacked: uint8 images (N, 3, S, S) and int64 labels (N,), on `device`.
 
         `epoch=None` is the split's fixed view (evaluation); `epoch=e` re-draws the transformations for
@@ -223,7 +227,10 @@ class Transforms2D(torch.utils.data.Dataset):
         return out
 
     def generate(
-        self, device: str | torch.device | None = None, chunk_size: int = 16_384, progress: bool = False,
+        self,
+        device: str | torch.device | None = None,
+        chunk_size: int = 16_384,
+        progress: bool = False,
         epoch: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole dataset (of one epoch, see `batch`) as uint8 images (n, 3, S, S) and labels (n,) on

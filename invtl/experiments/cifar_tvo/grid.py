@@ -3,7 +3,7 @@
 Per seed the transformation sets are drawn exactly as in E-1 (`tvo`), then the classes are split
 at random into a target half and a disjoint half: `cands = rng.choice(arange(2N), 2N,
 replace=False)`, target = cands[:N], disjoint = cands[N:] (N = 5 for CIFAR-10, 50 for CIFAR-100;
-`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.t2d.cifar.augment`)
+`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.t2d.cifar_views.augment`)
 for training *and* test data. Every point of the four panels is pretrained with the same and with
 the disjoint transformations, then transferred to the target classes under the same transforms:
 
@@ -45,11 +45,12 @@ import torch
 
 from invtl.engine.runner import Experiment, Job
 from invtl.engine.train import Normalise
-from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Data, memoised
 from invtl.experiments.cifar_tvo.spec import SPEC
+from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Data, memoised
 from invtl.experiments.tvo.grid import Family, classes, draw_transform_sets, grid, points, pretraining_setup
 from invtl.t2d import cifar
-from invtl.t2d.cifar import CIFAR_LEGACY, NORMALISATION, augment, class_subset, load_cifar, stratified_split
+from invtl.t2d.cifar import CIFAR_LEGACY, NORMALISATION, load_cifar
+from invtl.t2d.cifar_views import augment, class_subset, stratified_split
 from invtl.t2d.rng import derive
 
 DATASETS = ("cifar10", "cifar100")
@@ -63,7 +64,11 @@ def task(config_seed: int, num_target: int) -> dict:
     rng = np.random.default_rng(config_seed)
     transforms = draw_transform_sets(rng)
     cands = [int(c) for c in rng.choice(np.arange(2 * num_target), 2 * num_target, replace=False)]
-    return {"transforms": transforms, "target": cands[:num_target], "classes": classes(cands[:num_target], cands[num_target:])}
+    return {
+        "transforms": transforms,
+        "target": cands[:num_target],
+        "classes": classes(cands[:num_target], cands[num_target:]),
+    }
 
 
 def split_indices(config: dict, class_list: list[int], per_class: int | float | None) -> tuple[dict, list[int]]:
@@ -78,7 +83,7 @@ def split_indices(config: dict, class_list: list[int], per_class: int | float | 
     train_labels, test_labels = load_cifar(name, "train")[1], load_cifar(name, "test")[1]
     train_idx, val_idx = stratified_split(train_labels, seed)
     parts = {"train": ("train", train_idx), "val": ("train", val_idx), "test": ("test", torch.arange(len(test_labels)))}
-    cap = (config.get("max_per_class") or {})
+    cap = config.get("max_per_class") or {}
     out, counts = {}, []
     for k, split in enumerate(SPLITS):
         source, idx = parts[split]
@@ -89,14 +94,18 @@ def split_indices(config: dict, class_list: list[int], per_class: int | float | 
                 every = sorted(set(labels[idx].tolist()))
                 keep, _ = class_subset(labels[idx], every, cap[k], derive("cifar-cap", seed, split), clamp=True)
                 idx = idx[keep]
-            keep, remapped = class_subset(labels[idx], class_list, per_class if split == "train" else None, seed, clamp=True)
+            keep, remapped = class_subset(
+                labels[idx], class_list, per_class if split == "train" else None, seed, clamp=True
+            )
         out[split] = (source, idx[keep], remapped)
         if split == "train":
             counts = remapped.bincount(minlength=len(class_list)).tolist()
     return out, counts
 
 
-def cifar_data(config: dict, transforms: list[str], class_list: list[int], per_class, device: torch.device) -> tuple[Data, list[int]]:
+def cifar_data(
+    config: dict, transforms: list[str], class_list: list[int], per_class, device: torch.device
+) -> tuple[Data, list[int]]:
     """Augmented CIFAR data of `class_list` on `device` and the effective training images per class: the
     training images re-augmented every epoch, val / test and a fresh evaluation pass over the training
     images augmented once (generated once per process)."""
@@ -107,11 +116,15 @@ def cifar_data(config: dict, transforms: list[str], class_list: list[int], per_c
     parts, counts = split_indices(config, class_list, per_class)
 
     def view(source: str, idx: torch.Tensor, epoch: int | None) -> torch.Tensor:
-        key = derive("cifar-tvo", seed, source, *(() if epoch is None else (epoch,)))  # transforms_sampling_seed = sampling_seed
+        key = derive(
+            "cifar-tvo", seed, source, *(() if epoch is None else (epoch,))
+        )  # transforms_sampling_seed = sampling_seed
         out = torch.empty(len(idx), 3, cifar.SIZE, cifar.SIZE, dtype=torch.uint8, device=device)
         for start in range(0, len(idx), CHUNK):
             part = idx[start : start + CHUNK]
-            out[start : start + len(part)] = augment(images[source][part].to(device), transforms, key, part.to(device), legacy)
+            out[start : start + len(part)] = augment(
+                images[source][part].to(device), transforms, key, part.to(device), legacy
+            )
         return out
 
     splits = {}
@@ -133,8 +146,12 @@ def with_fraction(data: Data, fraction: float, config: dict) -> tuple[Data, int]
     """The data with `fraction` of every class of the training images (nested in larger fractions; the
     authors' per-class count round(fraction x n), at least 1), and the number of training images kept."""
     labels = data.splits["train"][1]
-    keep, _ = class_subset(labels.cpu(), list(range(int(labels.max()) + 1)), float(fraction),
-                           derive("cifar-fraction", config["sampling_seed"]))
+    keep, _ = class_subset(
+        labels.cpu(),
+        list(range(int(labels.max()) + 1)),
+        float(fraction),
+        derive("cifar-fraction", config["sampling_seed"]),
+    )
     return data.take(keep), len(keep)
 
 
@@ -144,8 +161,13 @@ def _task(config: dict) -> dict:
 
 def _pretraining(config: dict, transforms: list[str], pt_classes: list[int], per_class, device) -> tuple[Data, dict]:
     data, counts = cifar_data(config, transforms, pt_classes, per_class, device)
-    return data, {"dataset": config["dataset"], "pt_per_class": per_class, "pt_per_class_effective": counts,
-                  "n_pt": sum(counts), "target_classes": task(config["config_seed"], config["num_target"])["target"]}
+    return data, {
+        "dataset": config["dataset"],
+        "pt_per_class": per_class,
+        "pt_per_class_effective": counts,
+        "n_pt": sum(counts),
+        "target_classes": task(config["config_seed"], config["num_target"])["target"],
+    }
 
 
 def _target(config: dict, transforms: list[str], target: list[int], device) -> Data:
@@ -163,15 +185,34 @@ def _normalise(config: dict) -> Normalise:
 
 def _key(config: dict, extras: dict) -> dict:
     # keyed on the effective counts: a count at or above what the split holds is the full data (B7), one checkpoint
-    return {"experiment": "cifar_tvo", "per_class": extras["pt_per_class_effective"],
-            **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed", "pt_epochs", "batch_size")}}
+    return {
+        "experiment": "cifar_tvo",
+        "per_class": extras["pt_per_class_effective"],
+        **{k: config[k] for k in ("dataset", "max_per_class", "sampling_seed", "init_seed", "pt_epochs", "batch_size")},
+    }
 
 
-CIFAR = Family(task=_task, pretraining=_pretraining, target=_target, take=with_fraction, full_amount=_full,
-               normalise=_normalise, key=_key)
+CIFAR = Family(
+    task=_task,
+    pretraining=_pretraining,
+    target=_target,
+    take=with_fraction,
+    full_amount=_full,
+    normalise=_normalise,
+    key=_key,
+)
 
-SHARED = ("width", "ft_sizes", "pt_epochs", "lp_epochs", "ft_epochs", "batch_size", "pt_min_steps", "lp_min_steps",
-          "ft_min_steps")
+SHARED = (
+    "width",
+    "ft_sizes",
+    "pt_epochs",
+    "lp_epochs",
+    "ft_epochs",
+    "batch_size",
+    "pt_min_steps",
+    "lp_min_steps",
+    "ft_min_steps",
+)
 
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
@@ -180,10 +221,21 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
     out = []
     for dataset in s["datasets"]:
         cap = s["max_per_class"][dataset] if s["max_per_class"] else None
-        shared = {k: s[k] for k in SHARED if k in s} | {"dataset": dataset, "num_target": NUM_TARGET[dataset],
-                                                         "max_per_class": cap}
-        out += grid("cifar_tvo", CIFAR, profile, seeds, points(s, s["pt_samples"][dataset]), shared, legacy,
-                    panel_prefix=f"{dataset}/")
+        shared = {k: s[k] for k in SHARED if k in s} | {
+            "dataset": dataset,
+            "num_target": NUM_TARGET[dataset],
+            "max_per_class": cap,
+        }
+        out += grid(
+            "cifar_tvo",
+            CIFAR,
+            profile,
+            seeds,
+            points(s, s["pt_samples"][dataset]),
+            shared,
+            legacy,
+            panel_prefix=f"{dataset}/",
+        )
     return out
 
 
@@ -201,7 +253,8 @@ def cost(config: dict, kind: str = "cpu") -> float:
     arch, relation, per_class = pretraining_setup(config)
     train, val, test = split_sizes(config)
     n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
-        relation, config["num_target"])
+        relation, config["num_target"]
+    )
     n_pt = n_classes * min(train, per_class or train)
     evals_pt, evals = n_classes * (val + test), config["num_target"] * (val + test)
     n_target = config["num_target"] * train
@@ -209,12 +262,18 @@ def cost(config: dict, kind: str = "cpu") -> float:
     lp = config["value"] if ft_panel else 1.0
     ft = [lp] if ft_panel else config["ft_sizes"]
     n_lp = int(lp * n_target)
-    return costs.job(kind=kind, arch=arch, width=config["width"], pretrain=(n_pt, config["pt_epochs"], config.get("pt_min_steps", 0)),
-                     batch_size=config["batch_size"], generate=n_pt + evals_pt + n_target + evals + n_lp,
-                     features=n_pt + evals_pt + 2 * n_lp + evals + sum(2 * int(f * n_target) + 2 * evals for f in ft),
-                     probes=[(n_lp, config["lp_epochs"], config.get("lp_min_steps", 0))]
-                     + [(int(f * n_target), config["lp_epochs"], config.get("lp_min_steps", 0)) for f in ft if not ft_panel],
-                     fine_tunes=[(int(f * n_target), config["ft_epochs"], config.get("ft_min_steps", 0)) for f in ft])
+    return costs.job(
+        kind=kind,
+        arch=arch,
+        width=config["width"],
+        pretrain=(n_pt, config["pt_epochs"], config.get("pt_min_steps", 0)),
+        batch_size=config["batch_size"],
+        generate=n_pt + evals_pt + n_target + evals + n_lp,
+        features=n_pt + evals_pt + 2 * n_lp + evals + sum(2 * int(f * n_target) + 2 * evals for f in ft),
+        probes=[(n_lp, config["lp_epochs"], config.get("lp_min_steps", 0))]
+        + [(int(f * n_target), config["lp_epochs"], config.get("lp_min_steps", 0)) for f in ft if not ft_panel],
+        fine_tunes=[(int(f * n_target), config["ft_epochs"], config.get("ft_min_steps", 0)) for f in ft],
+    )
 
 
 def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
@@ -225,16 +284,36 @@ def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
     train = split_sizes(config)[0]
     effective = min(train, per_class or train)
     n_classes = {"subset": max(2, round(config["num_target"] / 3)), "superset": 2 * config["num_target"]}.get(
-        relation, config["num_target"])
+        relation, config["num_target"]
+    )
     key = json.dumps([config["dataset"], config["seed"], config["transform_set"], arch, relation, effective])
-    return key, costs.pretrain(arch, config["width"], n_classes * effective, config["pt_epochs"],
-                               config.get("pt_min_steps", 0), config["batch_size"], kind)
+    return key, costs.pretrain(
+        arch,
+        config["width"],
+        n_classes * effective,
+        config["pt_epochs"],
+        config.get("pt_min_steps", 0),
+        config["batch_size"],
+        kind,
+    )
 
 
-EXPERIMENT = Experiment("cifar_tvo", "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 "
-                        "(transformations as augmentation)",
-                        panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS), jobs=jobs,
-                        default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost, legacy=LEGACY_OPTIONS,
-                        shared=shared,
-                        result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py", "invtl/experiments/tvo/grid.py",
-                              "invtl/experiments/cifar_tvo/grid.py", "invtl/experiments/cifar_tvo/spec.py"))
+EXPERIMENT = Experiment(
+    "cifar_tvo",
+    "E-3: same vs disjoint transformations against other factors on CIFAR-10/100 (transformations as augmentation)",
+    panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS),
+    jobs=jobs,
+    default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
+    cost=cost,
+    legacy=LEGACY_OPTIONS,
+    shared=shared,
+    result_keys=("training", "lp", "ft"),
+    code=(
+        "invtl/engine",
+        "invtl/t2d",
+        "invtl/experiments/common.py",
+        "invtl/experiments/tvo/grid.py",
+        "invtl/experiments/cifar_tvo/grid.py",
+        "invtl/experiments/cifar_tvo/spec.py",
+    ),
+)

@@ -37,7 +37,9 @@ def variants(records: list[dict]) -> list[str]:
     return [v for v in VARIANTS if v in present] + sorted(present - set(VARIANTS))
 
 
-def _per_seed(records: list[dict], variant: str, columns: tuple[str, ...], value, seeds: list[int] | None) -> tuple[np.ndarray, list[int]]:
+def _per_seed(
+    records: list[dict], variant: str, columns: tuple[str, ...], value, seeds: list[int] | None
+) -> tuple[np.ndarray, list[int]]:
     """(seeds, PT task, column) array of `value(result, column)` over the complete seeds (or `seeds`,
     restricted to complete ones), with tasks in `TASKS` order."""
     sids = [s for s in ife_seeds(records, variant) if seeds is None or s in seeds]
@@ -50,19 +52,19 @@ def _per_seed(records: list[dict], variant: str, columns: tuple[str, ...], value
     return out, sids
 
 
-def lp_matrices(records: list[dict], variant: str, metric: str = "test_accuracy",
-                seeds: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
+def lp_matrices(
+    records: list[dict], variant: str, metric: str = "test_accuracy", seeds: list[int] | None = None
+) -> tuple[np.ndarray, list[int]]:
     """Per-seed LP accuracy matrices (seeds, PT task, target task) in `TASKS` order, over the complete seeds
     (or `seeds`, restricted to complete ones)."""
     return _per_seed(records, variant, TASKS, lambda result, t: result["lp"][t][metric], seeds)
 
 
-def invariance_matrices(records: list[dict], variant: str, metric: str = "l2",
-                        seeds: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
+def invariance_matrices(
+    records: list[dict], variant: str, metric: str = "l2", seeds: list[int] | None = None
+) -> tuple[np.ndarray, list[int]]:
     """Per-seed invariance ratios (seeds, PT task, pair) with pairs in `PAIRS` order ("cifar", "objects")."""
     return _per_seed(records, variant, PAIRS, lambda result, p: result["invariance"][p][metric], seeds)
-
-
 
 
 def correlations(records: list[dict], variant: str, seeds: list[int] | None = None) -> dict[str, float]:
@@ -78,10 +80,10 @@ def correlations(records: list[dict], variant: str, seeds: list[int] | None = No
 
 C6_TEST = (
     "E-4, per variant (fixed, translate), seed means over the seeds whose four pretrained models all learned "
-    "(clean test accuracy): (a) the C+O&C model has the lowest \"objects\" l2 ratio of the four models (the most "
+    '(clean test accuracy): (a) the C+O&C model has the lowest "objects" l2 ratio of the four models (the most '
     "object-invariant); (b) its linear probe for the object label (target C+O&O) is less accurate than the C&C "
     "model's; (c) across the 4 models the seed-mean l2 ratio correlates positively (Pearson r > 0) with the "
-    "seed-mean LP accuracy on the corresponding C+O target (\"cifar\" ↔ C+O&C, \"objects\" ↔ C+O&O). Needs both "
+    'seed-mean LP accuracy on the corresponding C+O target ("cifar" ↔ C+O&C, "objects" ↔ C+O&O). Needs both '
     "variants and the profile's seeds to hold."
 )
 
@@ -114,13 +116,22 @@ def check_c6(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         inv, _ = invariance_matrices(records, v, seeds=use)
         obj, lpm = inv.mean(axis=0)[:, PAIRS.index("objects")], lp.mean(axis=0)
         i_co, i_cc, j_obj = TASKS.index("C+O&C"), TASKS.index("C&C"), TASKS.index("C+O&O")
-        ev.test(f"(a) {v}", obj[i_co] < min(obj[i] for i in range(len(TASKS)) if i != i_co),
-                f"{v}: objects l2 " + ", ".join(f"{t} {obj[i]:.2f}" for i, t in enumerate(TASKS)))
-        ev.test(f"(b) {v}", lpm[i_co, j_obj] < lpm[i_cc, j_obj],
-                f"object probe C+O&C {lpm[i_co, j_obj]:.2f} vs C&C {lpm[i_cc, j_obj]:.2f}")
+        ev.test(
+            f"(a) {v}",
+            obj[i_co] < min(obj[i] for i in range(len(TASKS)) if i != i_co),
+            f"{v}: objects l2 " + ", ".join(f"{t} {obj[i]:.2f}" for i, t in enumerate(TASKS)),
+        )
+        ev.test(
+            f"(b) {v}",
+            lpm[i_co, j_obj] < lpm[i_cc, j_obj],
+            f"object probe C+O&C {lpm[i_co, j_obj]:.2f} vs C&C {lpm[i_cc, j_obj]:.2f}",
+        )
         r = correlations(records, v, seeds=use)
-        ev.test(f"(c) {v}", all(np.isfinite(x) and x > 0 for x in r.values()),
-                f"r(l2, C+O LP) cifar {r['cifar']:.3f}, objects {r['objects']:.3f}")
+        ev.test(
+            f"(c) {v}",
+            all(np.isfinite(x) and x > 0 for x in r.values()),
+            f"r(l2, C+O LP) cifar {r['cifar']:.3f}, objects {r['objects']:.3f}",
+        )
     return ev.result()
 
 
@@ -137,7 +148,11 @@ def paper_claim_records(seeds=(0, 1)) -> list[dict]:
             lp = {t: {"test_accuracy": paper.number(lp_rows[k][1 + j])} for j, t in enumerate(TASKS)}
             inv = {pair: {"l2": paper.number(inv_rows[k][1 + j])} for j, pair in enumerate(PAIRS)}
             for s in seeds:
-                records.append({"config": {"variant": variant, "seed": s, "pt_task": pt_task},
-                                "result": {"training": {"test_accuracy": 1.0}, "lp": lp, "invariance": inv},
-                                "provenance": {}})
+                records.append(
+                    {
+                        "config": {"variant": variant, "seed": s, "pt_task": pt_task},
+                        "result": {"training": {"test_accuracy": 1.0}, "lp": lp, "invariance": inv},
+                        "provenance": {},
+                    }
+                )
     return records

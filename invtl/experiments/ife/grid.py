@@ -42,215 +42,88 @@ Linear probes train on cached features of one view of the training images (epoch
 from __future__ import annotations
 
 import json
-import warnings
-from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
 import torch
 
 from invtl.engine import costs
 from invtl.engine.invariance import invariance, twin_features
 from invtl.engine.runner import Experiment, Job
 from invtl.engine.train import Normalise, TrainConfig, embed, linear_probe
-from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, VERSION, Data, accuracies, check_seeds, evaluate, pretrained
+from invtl.experiments.common import (
+    LEGACY_OPTIONS,
+    SPLITS,
+    VERSION,
+    accuracies,
+    check_seeds,
+    evaluate,
+    pretrained,
+)
+from invtl.experiments.ife.data import NUM_CLASSES, datasets, task, twin_sets
 from invtl.experiments.ife.spec import SPEC
-from invtl.t2d import cifar, sources
-from invtl.t2d.cifar import class_subset, crop_flip, load_cifar, stratified_split
-from invtl.t2d.dataset import Transforms2D
-from invtl.t2d.rng import Draws, derive
-from invtl.t2d.transforms import Canvas, apply, composite, draw
+from invtl.t2d.rng import derive
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 493 (irrelevant_feature_extraction)
-SEEDS = {0: (111, 694), 1: (222, 8320), 2: (9600, 2817), 3: (7894, 303), 4: (7754, 5486), 5: (3058, 9525),
-         6: (5351, 1807), 7: (5159, 6003), 8: (3877, 7693), 9: (7334, 2649)}
+SEEDS = {
+    0: (111, 694),
+    1: (222, 8320),
+    2: (9600, 2817),
+    3: (7894, 303),
+    4: (7754, 5486),
+    5: (3058, 9525),
+    6: (5351, 1807),
+    7: (5159, 6003),
+    8: (3877, 7693),
+    9: (7334, 2649),
+}
 VARIANTS = ("fixed", "translate")
 TASKS = ("C&C", "C+O&C", "C+O&O", "O&O")
 INPUTS = {"C&C": "C", "C+O&C": "C+O", "C+O&O": "C+O", "O&O": "O"}  # task -> its images
 LABELS = {"C&C": "cifar", "C+O&C": "cifar", "C+O&O": "object", "O&O": "object"}  # task -> its label
 PAIRS = ("cifar", "objects")
 METRICS = ("l2", "cos")
-NUM_CLASSES = 10
 
-SIZE = 32
-SHRUNK = 18  # round(0.55 * 32): the prototype canvas shrunk as a whole
-FIXED_AT = (16, -3)  # top-left corner of the shrunk canvas: the object covers about x 19-31, y 0-12
-TRANSLATE_BB = (21, 2, 12, 12)  # nominal box of the translate variant: shift (pos - 21, pos - 2), pos in 0..19
-CHUNK = 8192
 PAPER_PT_EPOCHS = 200  # the ViT recipe's warm-up and cosine period are set for this budget
-
-
-def task(config_seed: int) -> list[int]:
-    """The seed's 10 objects (object i is class i)."""
-    return [int(o) for o in np.random.default_rng(config_seed).choice(61, NUM_CLASSES, replace=False)]
 
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
     s = SPEC.settings(profile)
     check_seeds("ife", seeds, SEEDS)
     source = source or s["source"]
-    shared = {k: s[k] for k in ("arch", "width", "cifar_per_class", "n_objects", "pt_epochs", "lp_epochs", "batch_size",
-                                "eval_batch_size", "pt_min_steps", "lp_min_steps") if k in s}
+    shared = {
+        k: s[k]
+        for k in (
+            "arch",
+            "width",
+            "cifar_per_class",
+            "n_objects",
+            "pt_epochs",
+            "lp_epochs",
+            "batch_size",
+            "eval_batch_size",
+            "pt_min_steps",
+            "lp_min_steps",
+        )
+        if k in s
+    }
     out = []
     for variant in s["variants"]:
         for seed in seeds:
             config_seed, sampling_seed = SEEDS[seed]
             for pt_task in TASKS:
-                config = dict(shared, variant=variant, pt_task=pt_task, seed=seed, config_seed=config_seed,
-                              sampling_seed=sampling_seed, init_seed=config_seed + 493, source=source, legacy=sorted(legacy),
-                              version=VERSION)
+                config = dict(
+                    shared,
+                    variant=variant,
+                    pt_task=pt_task,
+                    seed=seed,
+                    config_seed=config_seed,
+                    sampling_seed=sampling_seed,
+                    init_seed=config_seed + 493,
+                    source=source,
+                    legacy=sorted(legacy),
+                    version=VERSION,
+                )
                 out.append(Job(config, run_job, panel=variant))
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Data
-
-
-def fixed_objects(prototypes: torch.Tensor) -> torch.Tensor:
-    """float32 RGBA (K, 4, 32, 32): each uint8 prototype canvas (object in its central 22 px)
-    shrunk as a whole to 18 x 18 (Pillow bicubic) with its top-left corner at (16, -3)."""
-    K, device = len(prototypes), prototypes.device
-    canvas = Canvas(prototypes.float(), torch.tensor([5, 5, 22, 22], device=device).expand(K, 4))
-    shrunk = apply("scale", canvas, {"f": torch.full((K,), SHRUNK / SIZE, device=device)})  # 18 x 18 at offset 7
-    o = (SIZE - SHRUNK) // 2
-    at_origin = Canvas(shrunk.rgba, torch.zeros(K, 4, dtype=torch.long, device=device))
-    shift = {"px": torch.full((K,), FIXED_AT[0] - o, device=device), "py": torch.full((K,), FIXED_AT[1] - o, device=device)}
-    return apply("translate", at_origin, shift).rgba
-
-
-def place(fixed: torch.Tensor, labels: torch.Tensor, translate: Draws | None = None) -> Canvas:
-    """The objects of `labels` at the fixed placement, or shifted by the translate variant's
-    (pos - 21, pos - 2), pos in {0..19}, with parameters from `translate`."""
-    bb = torch.tensor(TRANSLATE_BB, device=fixed.device).expand(len(labels), 4)
-    canvas = Canvas(fixed.index_select(0, labels), bb)
-    if translate is not None:
-        canvas = apply("translate", canvas, draw("translate", translate, canvas))
-    return canvas
-
-
-def object_labels(config: dict, seed: int, split: str, n: int, device: torch.device) -> torch.Tensor:
-    """The Transforms-2D class of indices 0..n-1 for sampling seed `seed` (the object sequence)."""
-    ds = Transforms2D([], task(config["config_seed"]), n, seed, split=split, source=config["source"], background="black")
-    return ds.labels(torch.arange(n, device=device))
-
-
-def _prototypes(config: dict, device: torch.device) -> torch.Tensor:
-    return fixed_objects(sources.load(config["source"], SIZE).objects[task(config["config_seed"])].to(device))
-
-
-def _cifar(config: dict, device: torch.device, splits: tuple[str, ...] = SPLITS) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """CIFAR-10 split -> (plain images, CIFAR labels, indices into the CIFAR array) on `device`, capped
-    per class in small profiles."""
-    cifar.require("cifar10")
-    seed = config["sampling_seed"]
-    train_images, train_labels, _ = load_cifar("cifar10", "train")
-    test_images, test_labels, _ = load_cifar("cifar10", "test")
-    train_idx, val_idx = stratified_split(train_labels, seed)
-    parts = {"train": (train_images, train_labels, train_idx), "val": (train_images, train_labels, val_idx),
-             "test": (test_images, test_labels, torch.arange(len(test_labels)))}
-    out = {}
-    for k, split in enumerate(SPLITS):
-        if split not in splits:
-            continue
-        images, labels, idx = parts[split]
-        if config["cifar_per_class"]:
-            with warnings.catch_warnings():  # a cap above what a class holds keeps the class (the sizes are recorded)
-                warnings.simplefilter("ignore")
-                keep, _ = class_subset(labels[idx], list(range(NUM_CLASSES)), config["cifar_per_class"][k],
-                                       derive("ife-cap", seed, split), clamp=True)
-            idx = idx[keep]
-        out[split] = (images[idx].to(device), labels[idx].to(device), idx.to(device))
-    return out
-
-
-@dataclass
-class ImageSet:
-    """One kind of input ("C", "C+O" or "O"): fixed evaluation images per split (the training split's
-    a fresh evaluation pass), label sets per split, and the training images of any epoch."""
-
-    images: dict[str, torch.Tensor]
-    labels: dict[str, dict[str, torch.Tensor]]
-    views: Callable[[torch.Tensor, int], torch.Tensor]  # (training indices, epoch) -> uint8 images
-
-    def data(self, label: str) -> Data:
-        """The training data of one task on these inputs."""
-        y = {s: v[label] for s, v in self.labels.items()}
-        return Data(len(y["train"]), lambda idx, epoch: (self.views(idx, epoch), y["train"][idx]),
-                    {s: (self.images[s], y[s]) for s in SPLITS})
-
-
-def datasets(config: dict, device: torch.device) -> dict[str, ImageSet]:
-    """The image sets "C", "C+O" and "O" with their labels ("cifar" for C, "cifar" and "object" for C+O,
-    "object" for O). Training images are re-drawn every epoch (CIFAR crop and flip, and the object's
-    translation in the translate variant); evaluation images are drawn once."""
-    seed, variant = config["sampling_seed"], config["variant"]
-    fixed = _prototypes(config, device)
-    cifar_parts = _cifar(config, device)
-    n_co, n_o = [len(cifar_parts[s][1]) for s in SPLITS], list(config["n_objects"])
-    objects = {s: object_labels(config, seed, s, max(n_co[k], n_o[k]), device) for k, s in enumerate(SPLITS)}
-
-    def translate(split: str, idx: torch.Tensor, epoch: int | None) -> Draws | None:
-        key = ("ife-translate", seed, split, *(() if epoch is None else (epoch,)))
-        return Draws(derive(*key), idx) if variant == "translate" else None
-
-    def backgrounds(split: str, idx: torch.Tensor, epoch: int | None) -> torch.Tensor:
-        plain, _, cifar_idx = cifar_parts[split]
-        if split == "test":
-            return plain[idx]
-        key = ("ife-crop-flip", seed, "train", *(() if epoch is None else (epoch,)))
-        return crop_flip(plain[idx], derive(*key), cifar_idx[idx])
-
-    def c(split, idx, epoch):
-        return backgrounds(split, idx, epoch)
-
-    def co(split, idx, epoch):
-        return _composite(fixed, objects[split][idx], backgrounds(split, idx, epoch), translate(split, idx, epoch))
-
-    def o(split, idx, epoch):
-        black = torch.zeros(len(idx), 3, SIZE, SIZE, dtype=torch.uint8, device=device)
-        return _composite(fixed, objects[split][idx], black, translate(split, idx, epoch))
-
-    out = {}
-    for name, make, sizes in (("C", c, n_co), ("C+O", co, n_co), ("O", o, n_o)):
-        images = {s: make(s, torch.arange(sizes[k], device=device), None) for k, s in enumerate(SPLITS)}
-        labels = {s: ({"object": objects[s][: sizes[k]]} if name == "O" else
-                      {"cifar": cifar_parts[s][1], **({"object": objects[s][: sizes[k]]} if name == "C+O" else {})})
-                  for k, s in enumerate(SPLITS)}
-        if "fixed_views" in config["legacy"]:
-            views = lambda idx, epoch, images=images: images["train"][idx]  # noqa: E731
-        else:
-            views = lambda idx, epoch, make=make: make("train", idx, epoch)  # noqa: E731
-        out[name] = ImageSet(images, labels, views)
-    return out
-
-
-def _composite(fixed: torch.Tensor, labels: torch.Tensor, backgrounds: torch.Tensor, translate: Draws | None) -> torch.Tensor:
-    out = torch.empty_like(backgrounds)
-    for start in range(0, len(labels), CHUNK):
-        stop = start + CHUNK
-        draws = None if translate is None else Draws(translate.key, translate.index[start:stop])
-        out[start:stop] = composite(place(fixed, labels[start:stop], draws), backgrounds[start:stop])
-    return out
-
-
-def twin_sets(config: dict, device: torch.device) -> dict[str, torch.Tensor]:
-    """Invariance test images, fixed placement (O3): "a" = objects of seed s + 10 on the CIFAR test
-    images in order s; "cifar" = the same objects, order s + 1; "objects" = objects of seed
-    s + 11, order s."""
-    s = config["sampling_seed"]
-    fixed = _prototypes(config, device)
-    backgrounds, _, _ = _cifar(config, device, ("test",))["test"]
-    n = len(backgrounds)
-
-    def order(seed: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(derive("ife-cifar-order", seed) & 0x7FFF_FFFF_FFFF_FFFF)
-        return torch.randperm(n, generator=g).to(device)
-
-    first, second = (object_labels(config, s + k, "test", n, device) for k in (10, 11))
-    bg_a, bg_b = backgrounds[order(s)], backgrounds[order(s + 1)]
-    return {"a": _composite(fixed, first, bg_a, None), "cifar": _composite(fixed, first, bg_b, None),
-            "objects": _composite(fixed, second, bg_a, None)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,8 +133,11 @@ def twin_sets(config: dict, device: torch.device) -> dict[str, torch.Tensor]:
 def pretraining_key(config: dict) -> dict:
     """Everything the pretrained weights depend on; the C&C model is the same in both variants."""
     pt_task = config["pt_task"]
-    key = {"experiment": "ife", "task": pt_task, **{k: config[k] for k in ("arch", "sampling_seed", "init_seed", "pt_epochs",
-                                                                          "batch_size", "cifar_per_class")}}
+    key = {
+        "experiment": "ife",
+        "task": pt_task,
+        **{k: config[k] for k in ("arch", "sampling_seed", "init_seed", "pt_epochs", "batch_size", "cifar_per_class")},
+    }
     if INPUTS[pt_task] != "C":
         key.update(variant=config["variant"], objects=task(config["config_seed"]), source=config["source"])
     if INPUTS[pt_task] == "O":
@@ -274,22 +150,35 @@ def run_job(config: dict, ctx) -> dict:
     sets = datasets(config, device)
     pt = sets[INPUTS[pt_task]].data(LABELS[pt_task])
     model = pretrained(ctx, config["arch"], NUM_CLASSES, pt, config, pretraining_key(config), PAPER_PT_EPOCHS)
-    result = {"pt_task": pt_task, "variant": config["variant"], "objects": task(config["config_seed"]),
-              "chance": 1 / NUM_CLASSES, "training": evaluate(model, pt.splits, ctx), "lp": {}}
+    result = {
+        "pt_task": pt_task,
+        "variant": config["variant"],
+        "objects": task(config["config_seed"]),
+        "chance": 1 / NUM_CLASSES,
+        "training": evaluate(model, pt.splits, ctx),
+        "lp": {},
+    }
 
     # features once per image set: one training view (epoch 0) for the probes, and the evaluation splits
     norm = Normalise().to(device)
-    fit = {name: embed(model, s.views(torch.arange(len(s.images["train"]), device=device), 0), ctx.rt, norm)
-           for name, s in sets.items()}
+    fit = {
+        name: embed(model, s.views(torch.arange(len(s.images["train"]), device=device), 0), ctx.rt, norm)
+        for name, s in sets.items()
+    }
     feats = {name: {split: embed(model, x, ctx.rt, norm) for split, x in s.images.items()} for name, s in sets.items()}
     cfg = TrainConfig(config["lp_epochs"], config["batch_size"], min_steps=config.get("lp_min_steps", 0))
     for target in TASKS:
         name = INPUTS[target]
         y = {s: v[LABELS[target]] for s, v in sets[name].labels.items()}
-        head = linear_probe(fit[name], y["train"], NUM_CLASSES, cfg, seed=config["init_seed"] + 1, progress=ctx.progress)
+        head = linear_probe(
+            fit[name], y["train"], NUM_CLASSES, cfg, seed=config["init_seed"] + 1, progress=ctx.progress
+        )
         with torch.inference_mode():
             result["lp"][target] = accuracies({s: head(feats[name][s]).argmax(1) for s in SPLITS}, y)
-    result["sizes"] = {"C": {s: len(x) for s, x in sets["C"].images.items()}, "O": {s: len(x) for s, x in sets["O"].images.items()}}
+    result["sizes"] = {
+        "C": {s: len(x) for s, x in sets["C"].images.items()},
+        "O": {s: len(x) for s, x in sets["O"].images.items()},
+    }
     del feats, fit, sets
 
     twins = twin_sets(config, device)
@@ -297,12 +186,18 @@ def run_job(config: dict, ctx) -> dict:
     for pair in PAIRS:
         fa, fb = twin_features(model, twins["a"], twins[pair], ctx.rt, norm)
         seed = derive("permutation", config["seed"], config["variant"], pt_task, pair) & 0x7FFF_FFFF
-        result["invariance"][pair] = invariance(fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS)
+        result["invariance"][pair] = invariance(
+            fa, fb, batch_size=config["eval_batch_size"], seed=seed, metrics=METRICS
+        )
     return result
 
 
 def _sizes(config: dict) -> tuple[list[int], list[int]]:
-    cifar = [45_000, 5_000, 10_000] if not config["cifar_per_class"] else [NUM_CLASSES * c for c in config["cifar_per_class"]]
+    cifar = (
+        [45_000, 5_000, 10_000]
+        if not config["cifar_per_class"]
+        else [NUM_CLASSES * c for c in config["cifar_per_class"]]
+    )
     return cifar, list(config["n_objects"])
 
 
@@ -311,10 +206,16 @@ def cost(config: dict, kind: str = "cpu") -> float:
     cifar_sizes, objects = _sizes(config)
     n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
     images = 2 * sum(cifar_sizes) + sum(objects)
-    return costs.job(kind=kind, arch=config["arch"], width=config["width"], pretrain=(n_train, config["pt_epochs"], config.get("pt_min_steps", 0)),
-                     batch_size=config["batch_size"], generate=images + 3 * cifar_sizes[2],
-                     features=images + 2 * cifar_sizes[0] + objects[0] + 4 * cifar_sizes[2],
-                     probes=[(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in (*[cifar_sizes[0]] * 3, objects[0])])
+    return costs.job(
+        kind=kind,
+        arch=config["arch"],
+        width=config["width"],
+        pretrain=(n_train, config["pt_epochs"], config.get("pt_min_steps", 0)),
+        batch_size=config["batch_size"],
+        generate=images + 3 * cifar_sizes[2],
+        features=images + 2 * cifar_sizes[0] + objects[0] + 4 * cifar_sizes[2],
+        probes=[(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in (*[cifar_sizes[0]] * 3, objects[0])],
+    )
 
 
 def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
@@ -322,12 +223,32 @@ def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
     cifar_sizes, objects = _sizes(config)
     n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
     key = json.dumps(pretraining_key(config), sort_keys=True)
-    return key, costs.pretrain(config["arch"], config["width"], n_train, config["pt_epochs"],
-                               config.get("pt_min_steps", 0), config["batch_size"], kind)
+    return key, costs.pretrain(
+        config["arch"],
+        config["width"],
+        n_train,
+        config["pt_epochs"],
+        config.get("pt_min_steps", 0),
+        config["batch_size"],
+        kind,
+    )
 
 
-EXPERIMENT = Experiment("ife", "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
-                    panels=VARIANTS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS, shared=shared,
-                        result_keys=("training", "lp", "invariance"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
-                              "invtl/experiments/ife/grid.py", "invtl/experiments/ife/spec.py"))
+EXPERIMENT = Experiment(
+    "ife",
+    "E-4: invariance to an irrelevant feature (CIFAR-10 + pasted objects) and its transfer",
+    panels=VARIANTS,
+    jobs=jobs,
+    default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
+    cost=cost,
+    legacy=LEGACY_OPTIONS,
+    shared=shared,
+    result_keys=("training", "lp", "invariance"),
+    code=(
+        "invtl/engine",
+        "invtl/t2d",
+        "invtl/experiments/common.py",
+        "invtl/experiments/ife/grid.py",
+        "invtl/experiments/ife/spec.py",
+    ),
+)

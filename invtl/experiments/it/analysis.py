@@ -26,18 +26,37 @@ from invtl.verdict import Evidence, learned_bar, missing_seeds
 
 ROWS = ("Same", "Other", "None")
 ROW_KEYS = {"Same": "target", "Other": "other", "None": "base"}  # the original's model-type suffixes
-GROUP_LABEL = {"img": "img models (trained on op-img)", "rand": "rand models (trained on rp-rand)",
-               "untrained": "untrained"}
+GROUP_LABEL = {
+    "img": "img models (trained on op-img)",
+    "rand": "rand models (trained on rp-rand)",
+    "untrained": "untrained",
+}
 T2D_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
 CIFAR_TYPES = {"CIFAR-10": "cifar10", "CIFAR-100": "cifar100"}
 NUM_CLASSES = 30
 """Table column -> data-type key of the records (`invtl.experiments.it`)."""
 DATA_TYPE_ORDER = (*T2D_TYPES, *CIFAR_TYPES.values())
 TABLE_COLUMNS = {  # group -> (paper table id, [(paper column label, data type)])
-    "img": ("E-5a", [("op-img (in-distribution)", "op-img"), ("os-img (other objects)", "os-img"),
-                     ("rs-rand (far OOD)", "rs-rand"), ("CIFAR-10", "cifar10"), ("CIFAR-100", "cifar100")]),
-    "rand": ("E-5b", [("rp-rand (in-distribution)", "rp-rand"), ("rs-rand (other random patterns)", "rs-rand"),
-                      ("os-img (far OOD)", "os-img"), ("CIFAR-10", "cifar10"), ("CIFAR-100", "cifar100")]),
+    "img": (
+        "E-5a",
+        [
+            ("op-img (in-distribution)", "op-img"),
+            ("os-img (other objects)", "os-img"),
+            ("rs-rand (far OOD)", "rs-rand"),
+            ("CIFAR-10", "cifar10"),
+            ("CIFAR-100", "cifar100"),
+        ],
+    ),
+    "rand": (
+        "E-5b",
+        [
+            ("rp-rand (in-distribution)", "rp-rand"),
+            ("rs-rand (other random patterns)", "rs-rand"),
+            ("os-img (far OOD)", "os-img"),
+            ("CIFAR-10", "cifar10"),
+            ("CIFAR-100", "cifar100"),
+        ],
+    ),
 }
 NOT_MEASURED = "not measured (data absent)"
 """A column of the profile whose dataset was not under the data root when the jobs ran (they record nothing
@@ -52,9 +71,13 @@ C7_OTHER_DROP = 0.04
 paper: "Other stays at 0.40 or above", its op-img value; the same rounding allowance as (b))."""
 C7_DISTANCE_ORDER = ("op-img", "os-img", "cifar10", "rs-rand")
 """(c): the img models' Same ratio rises along this order of data types (the paper's domain distance)."""
-GROUP_COLUMNS = {group: [d for _, d in cols] for group, (_, cols) in {
-    "img": ("E-5a", [("", "op-img"), ("", "os-img"), ("", "rs-rand"), ("", "cifar10"), ("", "cifar100")]),
-    "rand": ("E-5b", [("", "rp-rand"), ("", "rs-rand"), ("", "os-img"), ("", "cifar10"), ("", "cifar100")])}.items()}
+GROUP_COLUMNS = {
+    group: [d for _, d in cols]
+    for group, (_, cols) in {
+        "img": ("E-5a", [("", "op-img"), ("", "os-img"), ("", "rs-rand"), ("", "cifar10"), ("", "cifar100")]),
+        "rand": ("E-5b", [("", "rp-rand"), ("", "rs-rand"), ("", "os-img"), ("", "cifar10"), ("", "cifar100")]),
+    }.items()
+}
 
 C7_TEST = (
     "On the l2 invariance ratios of ResNet-18, per model group (img, rand) and table column, Same / Other / None "
@@ -63,7 +86,7 @@ C7_TEST = (
     "twice chance). (a) Same < Other and Same < None in every column; "
     f"(b) |Other - None| <= {C7_GAP} in every column (the paper's 0.03 plus the rounding of its printed values); "
     "(c) for img models, Same rises strictly along op-img < os-img < CIFAR-10 < rs-rand; "
-    f"(d) for img models, Other in every column is at least its op-img value less {C7_OTHER_DROP} (\"Other stays "
+    f'(d) for img models, Other in every column is at least its op-img value less {C7_OTHER_DROP} ("Other stays '
     "at 0.40 or above\", scale-free). Needs both groups, all ten columns and the profile's seeds to hold."
 )
 
@@ -214,13 +237,18 @@ def model_profile(frame: pd.DataFrame, group: str, train: str, target: str) -> p
 
 # --- C7 --------------------------------------------------------------------------------------------
 
+
 def unlearned(records: list[dict]) -> list[str]:
     """The trained models (not the untrained reference) whose own-task accuracy is under the learned bar."""
     bar = learned_bar(NUM_CLASSES)
-    return [f"{r['config']['group']} {r['config']['train_transform']} seed {r['config']['seed']}: "
-            f"{r['result']['training']['test_accuracy']:.2f}" for r in records
-            if r["config"]["group"] != "untrained" and "training" in r["result"]
-            and r["result"]["training"]["test_accuracy"] < bar]
+    return [
+        f"{r['config']['group']} {r['config']['train_transform']} seed {r['config']['seed']}: "
+        f"{r['result']['training']['test_accuracy']:.2f}"
+        for r in records
+        if r["config"]["group"] != "untrained"
+        and "training" in r["result"]
+        and r["result"]["training"]["test_accuracy"] < bar
+    ]
 
 
 def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
@@ -228,8 +256,13 @@ def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
     ev = Evidence()
     records = [r for r in records if r["config"].get("arch") == "resnet18"]
     ev.untestable += unlearned(records)
-    learned = [r for r in records if r["config"]["group"] == "untrained" or "training" not in r["result"]
-               or r["result"]["training"]["test_accuracy"] >= learned_bar(NUM_CLASSES)]
+    learned = [
+        r
+        for r in records
+        if r["config"]["group"] == "untrained"
+        or "training" not in r["result"]
+        or r["result"]["training"]["test_accuracy"] >= learned_bar(NUM_CLASSES)
+    ]
     frame = ratio_frame(learned)
     if frame.empty:
         ev.missing.append("ResNet-18 img and rand groups")
@@ -244,8 +277,11 @@ def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         ev.seeds += complete
         _, _, means = group_table(frame, group, son)
         columns = [d for d in GROUP_COLUMNS[group] if np.isfinite(means["Same"][d])]
-        ev.missing += [f"{group} column {_label(d)} ({column_status(frame, d) or 'no Same row'})"
-                       for d in GROUP_COLUMNS[group] if d not in columns]
+        ev.missing += [
+            f"{group} column {_label(d)} ({column_status(frame, d) or 'no Same row'})"
+            for d in GROUP_COLUMNS[group]
+            if d not in columns
+        ]
         if len([m for m in models if m != "none"]) < 2:
             ev.missing.append(f"{group} Other row (needs two trained transforms)")
         cells = []
@@ -260,12 +296,18 @@ def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
             chain = [d for d in C7_DISTANCE_ORDER if d in columns]
             if len(chain) >= 2:
                 vals = [means["Same"][d] for d in chain]
-                ev.test("(c)", all(x < y for x, y in zip(vals, vals[1:])),
-                        "img Same by distance " + " < ".join(f"{v:.3f}" for v in vals))
+                ev.test(
+                    "(c)",
+                    all(x < y for x, y in zip(vals, vals[1:])),
+                    "img Same by distance " + " < ".join(f"{v:.3f}" for v in vals),
+                )
             others = [means["Other"][d] for d in columns if np.isfinite(means["Other"][d])]
             if "op-img" in columns and np.isfinite(means["Other"]["op-img"]) and others:
-                ev.test("(d)", min(others) >= means["Other"]["op-img"] - C7_OTHER_DROP,
-                        f"img Other min {min(others):.3f} vs op-img {means['Other']['op-img']:.3f}")
+                ev.test(
+                    "(d)",
+                    min(others) >= means["Other"]["op-img"] - C7_OTHER_DROP,
+                    f"img Other min {min(others):.3f} vs op-img {means['Other']['op-img']:.3f}",
+                )
     return ev.result()
 
 
@@ -292,10 +334,19 @@ def paper_claim_records(seeds=(0, 1)) -> list[dict]:
                     for target in ("rotate", "hue"):
                         row = "None" if train == "none" else "Same" if train == target else "Other"
                         scores[d][target] = {"l2": value[row][d]}
-                records.append({"config": {"arch": "resnet18", "seed": s, "group": group, "train_transform": train,
-                                           "data_types": [d for _, d in cols]},
-                                "result": {"training": {"test_accuracy": 1.0}, "scores": scores, "not_measured": []},
-                                "provenance": {}})
+                records.append(
+                    {
+                        "config": {
+                            "arch": "resnet18",
+                            "seed": s,
+                            "group": group,
+                            "train_transform": train,
+                            "data_types": [d for _, d in cols],
+                        },
+                        "result": {"training": {"test_accuracy": 1.0}, "scores": scores, "not_measured": []},
+                        "provenance": {},
+                    }
+                )
     return records
 
 

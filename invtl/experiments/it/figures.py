@@ -24,7 +24,13 @@ from invtl.t2d.dataset import TRANSFORMS
 GROUPS = ("img", "rand")
 NUM_CLASSES = 30
 """Classes of the img and rand training tasks (`grid.NUM_CLASSES`; not imported: that module needs torch)."""
-E5C_COLUMNS = {"op-img": "op-img", "op-rand": "op-rand", "rp-img": "rp-img", "rp-rand": "rp-rand", "CIFAR-10": "cifar10"}
+E5C_COLUMNS = {
+    "op-img": "op-img",
+    "op-rand": "op-rand",
+    "rp-img": "rp-img",
+    "rp-rand": "rp-rand",
+    "CIFAR-10": "cifar10",
+}
 """Paper table E-5c column -> data type."""
 E5C_ROWS = {"img_target (Same)": ("img", "Same"), "img_base (None)": ("img", "None")}
 _GREY = '<span style="color:#888">{}</span>'
@@ -62,7 +68,9 @@ def seed_interval(son: pd.DataFrame, group: str, row: str, data_type: str) -> tu
 
 
 def _n_line(n: int, half: float, seeds: int) -> str:
-    return f"n = {n}, {seeds} seed{'s' if seeds != 1 else ''}" + (f" · 95 % CI ±{half:.3f}" if np.isfinite(half) else "")
+    return f"n = {n}, {seeds} seed{'s' if seeds != 1 else ''}" + (
+        f" · 95 % CI ±{half:.3f}" if np.isfinite(half) else ""
+    )
 
 
 def store_table(frame: pd.DataFrame, profile: str) -> str:
@@ -76,10 +84,22 @@ def store_table(frame: pd.DataFrame, profile: str) -> str:
         full, partial, models = ait.complete_seeds(frame, g)
         sub = frame[frame.group == g]
         seeds = _seeds_text(full) + (f" (incomplete: {_seeds_text(partial)})" if partial else "")
-        rows.append((g, ", ".join(models) if g != "untrained" else "—", seeds,
-                     ", ".join(_ordered(sub.target, TRANSFORMS)), ", ".join(_ordered(sub.data_type, ait.DATA_TYPE_ORDER))))
-    return html_table(("group", "trained on", "seeds", "target transforms", "data types"), rows, left=5, wrap=True,
-                      caption=f"What the store holds for {profile} (ResNet-18)")
+        rows.append(
+            (
+                g,
+                ", ".join(models) if g != "untrained" else "—",
+                seeds,
+                ", ".join(_ordered(sub.target, TRANSFORMS)),
+                ", ".join(_ordered(sub.data_type, ait.DATA_TYPE_ORDER)),
+            )
+        )
+    return html_table(
+        ("group", "trained on", "seeds", "target transforms", "data types"),
+        rows,
+        left=5,
+        wrap=True,
+        caption=f"What the store holds for {profile} (ResNet-18)",
+    )
 
 
 def own_task_table(records: list[dict], arch: str = "resnet18") -> str:
@@ -93,12 +113,26 @@ def own_task_table(records: list[dict], arch: str = "resnet18") -> str:
     if not rows:
         return ""
     out = []
-    for (group, train), values in sorted(rows.items(), key=lambda kv: (kv[0][0], ("none", *TRANSFORMS).index(kv[0][1]))):
+    for (group, train), values in sorted(
+        rows.items(), key=lambda kv: (kv[0][0], ("none", *TRANSFORMS).index(kv[0][1]))
+    ):
         half = float(stats.ci95(values))
-        out.append((group, train, f"{np.mean(values):.3f}", f"± {half:.3f}" if np.isfinite(half) else "—", len(values),
-                    f"{1 / NUM_CLASSES:.3f}"))
-    return html_table(("group", "trained on", "own-task test accuracy", "95 % CI", "n seeds", "chance (1/30)"), out,
-                      left=2, caption=f"Each trained {arch} on the test split of its own training task")
+        out.append(
+            (
+                group,
+                train,
+                f"{np.mean(values):.3f}",
+                f"± {half:.3f}" if np.isfinite(half) else "—",
+                len(values),
+                f"{1 / NUM_CLASSES:.3f}",
+            )
+        )
+    return html_table(
+        ("group", "trained on", "own-task test accuracy", "95 % CI", "n seeds", "chance (1/30)"),
+        out,
+        left=2,
+        caption=f"Each trained {arch} on the test split of its own training task",
+    )
 
 
 def son_table(frame: pd.DataFrame, group: str, profile: str) -> str:
@@ -106,8 +140,10 @@ def son_table(frame: pd.DataFrame, group: str, profile: str) -> str:
     alone when the group was not trained in this profile."""
     tid, cols = ait.TABLE_COLUMNS[group]
     if group not in set(frame.group):
-        return (f"<p><b>{ait.GROUP_LABEL[group]}:</b> not trained in profile {profile}; the paper's table for "
-                f"reference:</p>") + paper_table(tid)
+        return (
+            f"<p><b>{ait.GROUP_LABEL[group]}:</b> not trained in profile {profile}; the paper's table for "
+            f"reference:</p>"
+        ) + paper_table(tid)
     son = ait.same_other_none(frame)
     _, rows, _ = ait.group_table(frame, group, son)
     summ = ait.summary(son)
@@ -126,10 +162,14 @@ def son_table(frame: pd.DataFrame, group: str, profile: str) -> str:
         out.append((row[0], *cells))
     full = ait.complete_seeds(frame, group)[0]
     roles = "; ".join(f"{_label(d)} = {label.split('(')[1].rstrip(')')}" for label, d in cols if "(" in label)
-    return html_table(["row", *[_label(d) for _, d in cols]], out, wrap=True,
-                      caption=f"{tid} {ait.GROUP_LABEL[group]}: ℓ2 ratio, this build ({profile}, ResNet-18, seeds "
-                              f"{_seeds_text(full)}): mean ± std over the n seed × transformation values, with the 95 % "
-                              f"t-interval of the per-seed means; the paper's value (10 seeds × 18) below ({roles})")
+    return html_table(
+        ["row", *[_label(d) for _, d in cols]],
+        out,
+        wrap=True,
+        caption=f"{tid} {ait.GROUP_LABEL[group]}: ℓ2 ratio, this build ({profile}, ResNet-18, seeds "
+        f"{_seeds_text(full)}): mean ± std over the n seed × transformation values, with the 95 % "
+        f"t-interval of the per-seed means; the paper's value (10 seeds × 18) below ({roles})",
+    )
 
 
 def build_summary(records: list[dict], profile: str) -> str:
@@ -144,13 +184,18 @@ def build_summary(records: list[dict], profile: str) -> str:
         for _, d in ait.TABLE_COLUMNS[group][1]:
             if ait.column_status(frame, d) is None and np.isfinite(m["Same"][d]):
                 o = m["Other"][d]
-                parts.append(f"{group} models on {_label(d)}: Same {m['Same'][d]:.2f}, "
-                             + (f"Other {o:.2f}, " if np.isfinite(o) else "") + f"None {m['None'][d]:.2f}")
+                parts.append(
+                    f"{group} models on {_label(d)}: Same {m['Same'][d]:.2f}, "
+                    + (f"Other {o:.2f}, " if np.isfinite(o) else "")
+                    + f"None {m['None'][d]:.2f}"
+                )
     if not parts:
         return f"**In this build ({profile}):** no Same / None column can be formed. The C7 check says **{verdict}**."
-    return (f"**In this build ({profile}):** " + "; ".join(parts) + f". The C7 check says **{verdict}** (details and "
-            "the exact test at the end of the page)." + (" With the smoke profile this only shows that the pipeline "
-                                                           "runs." if profile == "smoke" else ""))
+    return (
+        f"**In this build ({profile}):** " + "; ".join(parts) + f". The C7 check says **{verdict}** (details and "
+        "the exact test at the end of the page)."
+        + (" With the smoke profile this only shows that the pipeline runs." if profile == "smoke" else "")
+    )
 
 
 def heatmap(ax, m: np.ndarray, rows: list[str], cols: list[str], title: str, vmax: float | None = None):
@@ -165,7 +210,15 @@ def heatmap(ax, m: np.ndarray, rows: list[str], cols: list[str], title: str, vma
     if m.size <= 120:
         for (i, j), v in np.ndenumerate(m):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8.5, color="white" if v > 0.55 * vmax else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color="white" if v > 0.55 * vmax else "black",
+                )
     ax.set_title(title)
     return im
 
@@ -194,7 +247,7 @@ def model_type_table(frame: pd.DataFrame, profile: str) -> str:
     out = []
     for label, (group, row) in E5C_ROWS.items():
         cells = []
-        for (column, d), pcell in zip(E5C_COLUMNS.items(), prow[label]):
+        for (_column, d), pcell in zip(E5C_COLUMNS.items(), prow[label]):
             if (group, row, d) in summ.index:
                 half, seeds = seed_interval(son, group, row, d)
                 ours = f"{summ.loc[(group, row, d), 'mean']:.3f}" + (f" ± {half:.3f}" if np.isfinite(half) else "")
@@ -203,9 +256,13 @@ def model_type_table(frame: pd.DataFrame, profile: str) -> str:
                 text = _GREY.format(ait.column_status(frame, d) or "—")
             cells.append(raw(text + _SUB.format(f"paper {html.escape(pcell)}")))
         out.append((label, *cells))
-    return html_table(("model type", *E5C_COLUMNS), out, wrap=True,
-                      caption=f"E-5c: ours ({profile}, ResNet-18; mean over seeds × transformations ± the 95 % "
-                              "t-interval of the per-seed means) and the paper's value (10 seeds × 18) below")
+    return html_table(
+        ("model type", *E5C_COLUMNS),
+        out,
+        wrap=True,
+        caption=f"E-5c: ours ({profile}, ResNet-18; mean over seeds × transformations ± the 95 % "
+        "t-interval of the per-seed means) and the paper's value (10 seeds × 18) below",
+    )
 
 
 def breakdown_figures(frame: pd.DataFrame) -> list:
@@ -238,8 +295,9 @@ def breakdown_figures(frame: pd.DataFrame) -> list:
         for k in range(len(dts), nrow * ncol):
             axes[k // ncol][k % ncol].axis("off")
         fig.colorbar(im, ax=axes, shrink=0.8, label="ℓ2 ratio")
-        fig.suptitle(f"{ait.GROUP_LABEL[group]}: training (rows) × target (columns) transformation; boxes = Same",
-                     fontsize=11)
+        fig.suptitle(
+            f"{ait.GROUP_LABEL[group]}: training (rows) × target (columns) transformation; boxes = Same", fontsize=11
+        )
         plt.close(fig)
         figures.append(fig)
     return figures or [Markdown("No trained models in the store for this profile.")]
@@ -276,14 +334,28 @@ def model_leaf(frame: pd.DataFrame, group: str, train: str, target: str) -> str:
     prof = _profile(frame, group, train, target)
     ref = _profile(frame, group, "none", target) if group != "untrained" else None
     unt = _profile(frame, "untrained", "none", target) if "untrained" in set(frame.group) and ref is not None else None
-    rows = [(d, _fmt(p), raw(_bar(p[0], "#3b0f70")), *[_fmt(x.get(d)) for x in (ref, unt) if x is not None])
-            for d, p in prof.items()]
+    rows = [
+        (d, _fmt(p), raw(_bar(p[0], "#3b0f70")), *[_fmt(x.get(d)) for x in (ref, unt) if x is not None])
+        for d, p in prof.items()
+    ]
     n = max((p[2] for p in prof.values()), default=0)
     name = "untrained network" if group == "untrained" else f"{group} model trained on {train}"
-    kind = "" if group == "untrained" else " (Same)" if train == target else " (None)" if train == "none" else " (one of Other)"
+    kind = (
+        ""
+        if group == "untrained"
+        else " (Same)"
+        if train == target
+        else " (None)"
+        if train == "none"
+        else " (one of Other)"
+    )
     head = ("data type", "this model", "", *[h for h, x in (("none model", ref), ("untrained", unt)) if x is not None])
-    return html_table(head, rows, wrap=True, caption=f"ℓ2 ratio under {target}: {name}{kind}; mean ± 95 % CI over "
-                                                     f"n = {n} seed{'s' if n != 1 else ''}")
+    return html_table(
+        head,
+        rows,
+        wrap=True,
+        caption=f"ℓ2 ratio under {target}: {name}{kind}; mean ± 95 % CI over n = {n} seed{'s' if n != 1 else ''}",
+    )
 
 
 def model_explorer(frame: pd.DataFrame):
@@ -293,8 +365,10 @@ def model_explorer(frame: pd.DataFrame):
 
     def targets(group: str, train: str):
         tgs = _ordered(frame[frame.group == group].target, TRANSFORMS)
-        return widgets.Tab(children=[html_widget(model_leaf(frame, group, train, t)) for t in tgs],
-                           titles=[f"target: {t}" for t in tgs])
+        return widgets.Tab(
+            children=[html_widget(model_leaf(frame, group, train, t)) for t in tgs],
+            titles=[f"target: {t}" for t in tgs],
+        )
 
     outer = []
     for group in [g for g in (*GROUPS, "untrained") if g in set(frame.group)]:
@@ -302,8 +376,12 @@ def model_explorer(frame: pd.DataFrame):
             outer.append(("untrained", targets(group, "none")))
             continue
         models = ait.complete_seeds(frame, group)[2]
-        outer.append((f"{group} models", widgets.Tab(children=[targets(group, m) for m in models],
-                                                     titles=[f"trained: {m}" for m in models])))
+        outer.append(
+            (
+                f"{group} models",
+                widgets.Tab(children=[targets(group, m) for m in models], titles=[f"trained: {m}" for m in models]),
+            )
+        )
     if not outer:
         return widgets.HTML("No results in the store for this profile.")
     return widgets.Tab(children=[w for _, w in outer], titles=[t for t, _ in outer])

@@ -25,23 +25,40 @@ import warnings
 import numpy as np
 import torch
 
-from invtl.t2d import cifar
 from invtl.engine import costs
-from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
-from invtl.engine.timing import phase
-from invtl.experiments.common import (LEGACY_OPTIONS, VERSION, check_seeds, evaluate, memoised, model_key, new_model,
-                                      pretrained, t2d_data)
 from invtl.engine.invariance import METRICS, invariance, twin_features
-from invtl.engine.train import Normalise
-from invtl.experiments.it.spec import SPEC
-from invtl.t2d.rng import derive
 from invtl.engine.runner import Experiment, Job
+from invtl.engine.timing import phase
+from invtl.engine.train import Normalise
+from invtl.experiments.common import (
+    LEGACY_OPTIONS,
+    VERSION,
+    check_seeds,
+    evaluate,
+    memoised,
+    model_key,
+    new_model,
+    pretrained,
+    t2d_data,
+)
+from invtl.experiments.it.spec import SPEC
+from invtl.t2d import cifar, cifar_views
+from invtl.t2d.dataset import DATA_LEGACY, Transforms2D
+from invtl.t2d.rng import derive
 
 # seed id -> (config_seed, sampling_seed, (transform seed of twin a, of twin b)); init_seed = config_seed + 394
-SEEDS = {0: (58390, 2940, (593, 94224)), 1: (9614, 2007, (320, 79)), 2: (393654, 350, (2608, 3)),
-         3: (6086, 82, (424997, 7955)), 4: (79170, 83927, (677, 212)), 5: (20233, 153, (9, 677)),
-         6: (5456, 682, (8688, 201)), 7: (2418, 8429, (7309, 66443)), 8: (8037, 9204, (8933, 2735)),
-         9: (8510, 178, (9142, 3293))}
+SEEDS = {
+    0: (58390, 2940, (593, 94224)),
+    1: (9614, 2007, (320, 79)),
+    2: (393654, 350, (2608, 3)),
+    3: (6086, 82, (424997, 7955)),
+    4: (79170, 83927, (677, 212)),
+    5: (20233, 153, (9, 677)),
+    6: (5456, 682, (8688, 201)),
+    7: (2418, 8429, (7309, 66443)),
+    8: (8037, 9204, (8933, 2735)),
+    9: (8510, 178, (9142, 3293)),
+}
 T2D_TYPES = ("op-img", "os-img", "op-rand", "os-rand", "rp-img", "rs-img", "rp-rand", "rs-rand")
 CIFAR_TYPES = ("cifar10", "cifar100")
 DATA_TYPES = (*T2D_TYPES, *CIFAR_TYPES)
@@ -49,7 +66,6 @@ CHUNK = 2048  # CIFAR images augmented per call (keyed per index: chunking does 
 GROUPS = {"img": "op-img", "rand": "rp-rand"}  # model group -> the data type it is trained on
 NUM_CLASSES = 30
 PAPER_PT_EPOCHS = 50  # the ViT recipe's warm-up and cosine period are set for this budget
-
 
 
 def objects(config_seed: int, kind: str) -> tuple[str, list[int]]:
@@ -65,8 +81,11 @@ def dataset_args(config: dict, data_type: str) -> tuple[dict, list[int]]:
     fg, bg = data_type.split("-")
     source, objs = objects(config["config_seed"], fg)
     photos = config["source"]
-    kwargs = {"source": photos if source == "objects" else source,
-              "background": photos if bg == "img" else "random", "background_seed": config["config_seed"] + 324}
+    kwargs = {
+        "source": photos if source == "objects" else source,
+        "background": photos if bg == "img" else "random",
+        "background_seed": config["config_seed"] + 324,
+    }
     return kwargs, objs
 
 
@@ -79,9 +98,18 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
     for arch in s["archs"]:
         for seed in seeds:
             config_seed, sampling_seed, twin_seeds = SEEDS[seed]
-            base = dict(shared, arch=arch, seed=seed, config_seed=config_seed, sampling_seed=sampling_seed,
-                        twin_seeds=list(twin_seeds), init_seed=config_seed + 394, source=source, legacy=sorted(legacy),
-                        version=VERSION)
+            base = dict(
+                shared,
+                arch=arch,
+                seed=seed,
+                config_seed=config_seed,
+                sampling_seed=sampling_seed,
+                twin_seeds=list(twin_seeds),
+                init_seed=config_seed + 394,
+                source=source,
+                legacy=sorted(legacy),
+                version=VERSION,
+            )
             for group in s["groups"]:
                 out += [Job(dict(base, group=group, train_transform=t), run_job, panel=arch) for t in s["models"]]
             out.append(Job(dict(base, group="untrained", train_transform="none"), run_job, panel=arch))
@@ -92,8 +120,16 @@ def run_job(config: dict, ctx) -> dict:
     device, arch = ctx.device, config["arch"]
     group = "img" if config["group"] == "untrained" else config["group"]
     kwargs, objs = dataset_args(config, GROUPS[group])
-    key = {"experiment": "it", "arch": arch, "group": group, "transform": config["train_transform"],
-           **{k: config[k] for k in ("config_seed", "sampling_seed", "init_seed", "source", "n_train", "pt_epochs", "batch_size")}}
+    key = {
+        "experiment": "it",
+        "arch": arch,
+        "group": group,
+        "transform": config["train_transform"],
+        **{
+            k: config[k]
+            for k in ("config_seed", "sampling_seed", "init_seed", "source", "n_train", "pt_epochs", "batch_size")
+        },
+    }
     norm = Normalise().to(device)
     data = t2d_data(config, [config["train_transform"]], objs, config["n_train"], device, **kwargs)
     if config["group"] == "untrained":  # the initial weights of the `none` img model
@@ -101,7 +137,12 @@ def run_job(config: dict, ctx) -> dict:
         model = model.to(device, memory_format=model.memory_format)
     else:
         model = pretrained(ctx, arch, NUM_CLASSES, data, config, key, PAPER_PT_EPOCHS)
-    result = {"chance": 1 / NUM_CLASSES, "training": evaluate(model, data.splits, ctx), "scores": {}, "not_measured": []}
+    result = {
+        "chance": 1 / NUM_CLASSES,
+        "training": evaluate(model, data.splits, ctx),
+        "scores": {},
+        "not_measured": [],
+    }
     for data_type in config["data_types"]:
         if data_type in CIFAR_TYPES:
             images = cifar_test_images(data_type, config["n_test"])
@@ -115,7 +156,10 @@ def run_job(config: dict, ctx) -> dict:
         for t in config["eval_transforms"]:
             a, b = twins(config, data_type, t, device)
             fa, fb = twin_features(model, a, b, ctx.rt, normalise)
-            seed = derive("permutation", config["seed"], config["group"], config["train_transform"], data_type, t) & 0x7FFF_FFFF
+            seed = (
+                derive("permutation", config["seed"], config["group"], config["train_transform"], data_type, t)
+                & 0x7FFF_FFFF
+            )
             result["scores"][data_type][t] = invariance(fa, fb, batch_size=batch, seed=seed, metrics=METRICS)
     return result
 
@@ -124,8 +168,18 @@ def twins(config: dict, data_type: str, transform: str, device: torch.device) ->
     """The twin test images of a data type under one transform, generated once per process (they do not
     depend on the model, so all models of a seed share them)."""
     legacy = tuple(sorted(config["legacy"]))
-    key = ("it-twins", data_type, transform, config["config_seed"], config["sampling_seed"], tuple(config["twin_seeds"]),
-           config["n_test"], config["source"], legacy, str(device))
+    key = (
+        "it-twins",
+        data_type,
+        transform,
+        config["config_seed"],
+        config["sampling_seed"],
+        tuple(config["twin_seeds"]),
+        config["n_test"],
+        config["source"],
+        legacy,
+        str(device),
+    )
 
     def make() -> tuple[torch.Tensor, torch.Tensor]:
         with phase("generate"):
@@ -133,8 +187,10 @@ def twins(config: dict, data_type: str, transform: str, device: torch.device) ->
                 images = cifar.load_cifar(data_type, "test")[0][: config["n_test"]]
                 return tuple(cifar_twin(images, transform, ts, config["legacy"], device) for ts in config["twin_seeds"])
             kwargs, objs = dataset_args(config, data_type)
-            return tuple(_dataset(config, transform, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
-                         for ts in config["twin_seeds"])
+            return tuple(
+                _dataset(config, transform, objs, config["n_test"], "test", kwargs, ts).generate(device)[0]
+                for ts in config["twin_seeds"]
+            )
 
     return memoised(key, make)
 
@@ -160,7 +216,9 @@ def cifar_twin(images: torch.Tensor, transform: str, twin_seed: int, legacy: lis
     for start in range(0, len(images), CHUNK):
         part = images[start : start + CHUNK].to(device)
         idx = torch.arange(start, start + len(part), device=device)
-        out[start : start + len(part)] = cifar.augment(part, [transform], key=twin_seed, indices=idx, legacy=flags)
+        out[start : start + len(part)] = cifar_views.augment(
+            part, [transform], key=twin_seed, indices=idx, legacy=flags
+        )
     return out
 
 
@@ -171,26 +229,52 @@ def cifar_normalise(name: str, legacy: list[str]) -> Normalise:
     return Normalise(*cifar.NORMALISATION[name])
 
 
-def _dataset(config: dict, transform: str, objs: list[int], n: int, split: str, kwargs: dict, transform_seed: int | None = None) -> Transforms2D:
+def _dataset(
+    config: dict, transform: str, objs: list[int], n: int, split: str, kwargs: dict, transform_seed: int | None = None
+) -> Transforms2D:
     """The seed's content under one transform; twins differ only in `transform_seed`."""
     legacy = [f for f in config["legacy"] if f in DATA_LEGACY]
-    return Transforms2D([transform], objs, n, config["sampling_seed"], transform_seed=transform_seed, split=split,
-                        legacy=legacy, **kwargs)
+    return Transforms2D(
+        [transform],
+        objs,
+        n,
+        config["sampling_seed"],
+        transform_seed=transform_seed,
+        split=split,
+        legacy=legacy,
+        **kwargs,
+    )
 
 
 def cost(config: dict, kind: str = "cpu") -> float:
     """Estimated seconds of one job (see `invtl.engine.costs`)."""
     pairs = len(config["data_types"]) * len(config["eval_transforms"])
     n, trained = config["n_train"], config["group"] != "untrained"
-    return costs.job(kind=kind, arch=config["arch"], width=config["width"],
-                     pretrain=(n, config["pt_epochs"], config.get("pt_min_steps", 0)) if trained else None,
-                     batch_size=config["batch_size"], generate=n + config["n_test"] + 2 * pairs * config["n_test"],
-                     features=n + config["n_test"] + 2 * pairs * config["n_test"])
+    return costs.job(
+        kind=kind,
+        arch=config["arch"],
+        width=config["width"],
+        pretrain=(n, config["pt_epochs"], config.get("pt_min_steps", 0)) if trained else None,
+        batch_size=config["batch_size"],
+        generate=n + config["n_test"] + 2 * pairs * config["n_test"],
+        features=n + config["n_test"] + 2 * pairs * config["n_test"],
+    )
 
 
-EXPERIMENT = Experiment("it", "E-5: transfer of invariance across objects, random data and backgrounds",
-                    panels=("resnet18", "densenet121", "vgg11", "vit"), jobs=jobs,
-                    default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS,
-                        result_keys=("training", "scores"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
-                              "invtl/experiments/it/grid.py", "invtl/experiments/it/spec.py"))
+EXPERIMENT = Experiment(
+    "it",
+    "E-5: transfer of invariance across objects, random data and backgrounds",
+    panels=("resnet18", "densenet121", "vgg11", "vit"),
+    jobs=jobs,
+    default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
+    cost=cost,
+    legacy=LEGACY_OPTIONS,
+    result_keys=("training", "scores"),
+    code=(
+        "invtl/engine",
+        "invtl/t2d",
+        "invtl/experiments/common.py",
+        "invtl/experiments/it/grid.py",
+        "invtl/experiments/it/spec.py",
+    ),
+)

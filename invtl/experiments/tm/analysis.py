@@ -26,7 +26,9 @@ C8_TEST = (
 )
 
 
-def tm_matrices(records: list[dict], arch: str = "resnet18", metric: str = "test_accuracy") -> tuple[np.ndarray, list[int]]:
+def tm_matrices(
+    records: list[dict], arch: str = "resnet18", metric: str = "test_accuracy"
+) -> tuple[np.ndarray, list[int]]:
     """Per-seed LP accuracy matrices of the E-6 grid: array (seeds, n, n) with [s, k-1, j-1], and the
     seed ids; only seeds whose n rows (k = 1..n) are all stored, n = the records' num_transforms."""
     by_seed: dict[int, dict[int, dict]] = {}
@@ -72,14 +74,21 @@ def check_c8(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
     if sub:
         drops = [m[j, j] - m[k, j] for k, j in sub]
         worst = sub[int(np.argmax(drops))]
-        ev.test("(a)", max(drops) <= C8_SUBSET_DROP, f"j ≤ k: largest drop below M[j][j] {max(drops):+.3f} "
-                f"(k = {worst[0] + 1}, j = {worst[1] + 1})")
+        ev.test(
+            "(a)",
+            max(drops) <= C8_SUBSET_DROP,
+            f"j ≤ k: largest drop below M[j][j] {max(drops):+.3f} (k = {worst[0] + 1}, j = {worst[1] + 1})",
+        )
     rows = [k for k in ok_rows if k < n - 1]
     if rows:
         falls = [not np.any(np.diff(m[k, k:]) > C8_RISE_TOLERANCE) and m[k, n - 1] < m[k, k] for k in rows]
-        ev.test("(b)", all(falls), f"j > k: {'falls along every row' if all(falls) else 'does not fall along rows '}"
-                + ("" if all(falls) else ", ".join(str(k + 1) for k, f in zip(rows, falls) if not f))
-                + (f"; k = 1: {m[0, 1]:.3f} (j = 2) → {m[0, n - 1]:.3f} (j = {n})" if 0 in rows and n > 1 else ""))
+        ev.test(
+            "(b)",
+            all(falls),
+            f"j > k: {'falls along every row' if all(falls) else 'does not fall along rows '}"
+            + ("" if all(falls) else ", ".join(str(k + 1) for k, f in zip(rows, falls) if not f))
+            + (f"; k = 1: {m[0, 1]:.3f} (j = 2) → {m[0, n - 1]:.3f} (j = {n})" if 0 in rows and n > 1 else ""),
+        )
     return ev.result()
 
 
@@ -97,11 +106,18 @@ def unlearned(records: list[dict], seeds: list[int], arch: str = "resnet18") -> 
 def paper_claim_records(seeds=(0, 1)) -> list[dict]:
     """Synthetic records whose seed means are the paper's E-6 matrix (the "≈1" cells at 1.0)."""
     rows = [[paper.number(c) for c in row[1:]] for row in paper.TABLES["E-6"].rows]
-    return [{"config": {"arch": "resnet18", "seed": s, "k": k, "num_transforms": PAPER_N},
-             "result": {"pretraining": {"test_accuracy": 1.0},
-                        "transfer": [{"j": j, "test_accuracy": rows[k - 1][j - 1]} for j in range(1, PAPER_N + 1)]},
-             "provenance": {}} for s in seeds for k in range(1, PAPER_N + 1)]
-
+    return [
+        {
+            "config": {"arch": "resnet18", "seed": s, "k": k, "num_transforms": PAPER_N},
+            "result": {
+                "pretraining": {"test_accuracy": 1.0},
+                "transfer": [{"j": j, "test_accuracy": rows[k - 1][j - 1]} for j in range(1, PAPER_N + 1)],
+            },
+            "provenance": {},
+        }
+        for s in seeds
+        for k in range(1, PAPER_N + 1)
+    ]
 
 
 CHECKS = {"C8": check_c8}

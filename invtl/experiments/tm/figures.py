@@ -34,8 +34,9 @@ def paper_matrix() -> tuple[np.ndarray, np.ndarray]:
     return values, approx
 
 
-def plot_rows(ax, mean: np.ndarray, ci: np.ndarray | None = None, approx: np.ndarray | None = None,
-              title: str = "") -> None:
+def plot_rows(
+    ax, mean: np.ndarray, ci: np.ndarray | None = None, approx: np.ndarray | None = None, title: str = ""
+) -> None:
     """One line per k of a (k, j) accuracy matrix on `ax`: open markers where `approx`, a band of +-`ci`
     where finite, and chance (1/30) as a dotted line."""
     js = np.arange(1, mean.shape[1] + 1)
@@ -56,8 +57,16 @@ def plot_rows(ax, mean: np.ndarray, ci: np.ndarray | None = None, approx: np.nda
 
 def _chance(ax) -> None:
     ax.axhline(CHANCE, color="0.4", ls=":", lw=1)
-    ax.text(0.99, CHANCE + 0.01, "chance 1/30", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
-            fontsize=8, color="0.4")
+    ax.text(
+        0.99,
+        CHANCE + 0.01,
+        "chance 1/30",
+        transform=ax.get_yaxis_transform(),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.4",
+    )
 
 
 def _seeds_text(seeds: list[int]) -> str:
@@ -69,7 +78,7 @@ def _ci(mats: np.ndarray) -> np.ndarray | None:
 
 
 def _fmt(mean: float, half: float | None = None) -> str:
-    """"0.912 ± 0.030"; the half-width only where given and finite, "—" for a missing mean."""
+    """ "0.912 ± 0.030"; the half-width only where given and finite, "—" for a missing mean."""
     if not np.isfinite(mean):
         return "—"
     return f"{mean:.3f}" + (f" ± {half:.3f}" if half is not None and np.isfinite(half) else "")
@@ -90,16 +99,34 @@ def curves_figure(records: list[dict], profile: str):
     plot_rows(ax1, values, approx=approx, title="paper (10 seeds)")
     ax1.set_ylabel("linear-probe accuracy")
     if seeds:
-        plot_rows(ax2, mats.mean(axis=0), ci=_ci(mats), title=f"this build: {profile}, n = {len(seeds)} seed"
-                  + ("s" if len(seeds) > 1 else ""))
+        plot_rows(
+            ax2,
+            mats.mean(axis=0),
+            ci=_ci(mats),
+            title=f"this build: {profile}, n = {len(seeds)} seed" + ("s" if len(seeds) > 1 else ""),
+        )
         ax2.set_xlim(0.7, 8.3)
     else:
-        ax2.text(0.5, 0.5, "no complete ResNet-18 grid\nin the results store", ha="center", va="center",
-                 transform=ax2.transAxes)
+        ax2.text(
+            0.5,
+            0.5,
+            "no complete ResNet-18 grid\nin the results store",
+            ha="center",
+            va="center",
+            transform=ax2.transAxes,
+        )
         ax2.set_title(f"this build: {profile}")
     handles, labels = ax1.get_legend_handles_labels()
-    fig.legend(handles[:8], labels[:8], title="# pretraining transformations k", loc="outside lower center", ncol=8,
-               frameon=False, handlelength=1.4, columnspacing=1.0)
+    fig.legend(
+        handles[:8],
+        labels[:8],
+        title="# pretraining transformations k",
+        loc="outside lower center",
+        ncol=8,
+        frameon=False,
+        handlelength=1.4,
+        columnspacing=1.0,
+    )
     plt.close(fig)
     return fig
 
@@ -129,9 +156,12 @@ def matrix_table(records: list[dict], profile: str, arch: str = "resnet18") -> s
         return f"<p>No complete {ARCH_LABEL.get(arch, arch)} grid in the results store for profile {profile}.</p>"
     cells = [list(row[1:]) for row in paper.TABLES["E-6"].rows]
     ci = "mean ± 95 % t-interval over seeds" if len(seeds) > 1 else "one seed: no interval"
-    return matrix_html(mats, f"E-6 this build ({profile}, {ARCH_LABEL.get(arch, arch)}, n = {_seeds_text(seeds)}): "
-                             f"clean test accuracy, {ci}; bold = j ≤ k; the paper's value (10 seeds, [FIG]) below",
-                       paper_values=cells)
+    return matrix_html(
+        mats,
+        f"E-6 this build ({profile}, {ARCH_LABEL.get(arch, arch)}, n = {_seeds_text(seeds)}): "
+        f"clean test accuracy, {ci}; bold = j ≤ k; the paper's value (10 seeds, [FIG]) below",
+        paper_values=cells,
+    )
 
 
 def pretrain_matrix(records: list[dict], arch: str, seeds: list[int]) -> np.ndarray:
@@ -151,11 +181,23 @@ def pretrain_table(records: list[dict], profile: str, arch: str = "resnet18") ->
         return f"<p>No complete {ARCH_LABEL.get(arch, arch)} grid in the results store for profile {profile}.</p>"
     pre = pretrain_matrix(records, arch, seeds)
     mean, ci = pre.mean(axis=0), _ci(pre)
-    rows = [(k + 1, _fmt(mean[k]), "—" if ci is None or not np.isfinite(ci[k]) else f"± {ci[k]:.3f}", len(seeds),
-             " · ".join(_fmt(v) for v in pre[:, k]), f"{CHANCE:.3f}") for k in range(pre.shape[1])]
-    return html_table(("k", "own-task test accuracy", "95 % CI", "n seeds", "per seed", "chance (1/30)"), rows,
-                      caption=f"Each pretrained {ARCH_LABEL.get(arch, arch)} on its own task tₖ ({profile}, seeds "
-                              f"{', '.join(map(str, seeds))}); the paper reports no such number")
+    rows = [
+        (
+            k + 1,
+            _fmt(mean[k]),
+            "—" if ci is None or not np.isfinite(ci[k]) else f"± {ci[k]:.3f}",
+            len(seeds),
+            " · ".join(_fmt(v) for v in pre[:, k]),
+            f"{CHANCE:.3f}",
+        )
+        for k in range(pre.shape[1])
+    ]
+    return html_table(
+        ("k", "own-task test accuracy", "95 % CI", "n seeds", "per seed", "chance (1/30)"),
+        rows,
+        caption=f"Each pretrained {ARCH_LABEL.get(arch, arch)} on its own task tₖ ({profile}, seeds "
+        f"{', '.join(map(str, seeds))}); the paper reports no such number",
+    )
 
 
 def task_table(records: list[dict]) -> str:
@@ -164,9 +206,15 @@ def task_table(records: list[dict]) -> str:
     for seed in sorted({r["config"]["seed"] for r in records}):
         r = next(r for r in records if r["config"]["seed"] == seed)
         n = r["config"]["num_transforms"]
-        rows.append((seed, " → ".join(r["result"]["transforms"][:n]), len(r["result"]["objects"]), r["config"]["source"]))
-    return html_table(("seed", "transformations t₁ … tₙ (drawn order)", "objects", "source"), rows, left=2,
-                      caption="Task instance of each seed (drawn with the original's call sequence)")
+        rows.append(
+            (seed, " → ".join(r["result"]["transforms"][:n]), len(r["result"]["objects"]), r["config"]["source"])
+        )
+    return html_table(
+        ("seed", "transformations t₁ … tₙ (drawn order)", "objects", "source"),
+        rows,
+        left=2,
+        caption="Task instance of each seed (drawn with the original's call sequence)",
+    )
 
 
 def view(test: np.ndarray, pooled: np.ndarray, pretrain: np.ndarray, label: str):
@@ -182,11 +230,15 @@ def view(test: np.ndarray, pooled: np.ndarray, pretrain: np.ndarray, label: str)
     n, seeds = test.shape[1], test.shape[0]
     mean, ci = pretrain.mean(axis=0), _ci(pretrain)
     own = [_fmt(mean[k], None if ci is None else ci[k]) for k in range(n)]
-    tables = (matrix_html(test, f"clean test accuracy (invtl default), n = {seeds}")
-              + matrix_html(pooled, f"pooled train + val + test accuracy (original metric, B1), n = {seeds}")
-              + html_table(("k", *[str(k) for k in range(1, n + 1)]),
-                           [("own-task test accuracy", *own), ("chance (1/30)", *[f"{CHANCE:.3f}"] * n)],
-                           caption=f"pretrained model on its own task tₖ, n = {seeds}"))
+    tables = (
+        matrix_html(test, f"clean test accuracy (invtl default), n = {seeds}")
+        + matrix_html(pooled, f"pooled train + val + test accuracy (original metric, B1), n = {seeds}")
+        + html_table(
+            ("k", *[str(k) for k in range(1, n + 1)]),
+            [("own-task test accuracy", *own), ("chance (1/30)", *[f"{CHANCE:.3f}"] * n)],
+            caption=f"pretrained model on its own task tₖ, n = {seeds}",
+        )
+    )
     return widgets.VBox([image_widget(fig), html_widget(tables)])
 
 
@@ -219,8 +271,15 @@ def highlight(mean: np.ndarray, k: int):
     js = np.arange(1, mean.shape[1] + 1)
     for kk in range(mean.shape[0]):
         chosen = kk == k - 1
-        ax.plot(js, mean[kk], "-o", color=K_COLORS[kk] if chosen else "0.8", lw=2.4 if chosen else 1.0,
-                ms=5 if chosen else 3, zorder=3 if chosen else 1)
+        ax.plot(
+            js,
+            mean[kk],
+            "-o",
+            color=K_COLORS[kk] if chosen else "0.8",
+            lw=2.4 if chosen else 1.0,
+            ms=5 if chosen else 3,
+            zorder=3 if chosen else 1,
+        )
     ax.axvspan(0.5, k + 0.5, color=K_COLORS[k - 1], alpha=0.08, lw=0)
     _chance(ax)
     ax.set_xticks(js)
@@ -256,14 +315,26 @@ def key_rows(test: np.ndarray, pooled: np.ndarray) -> list[tuple[str, str, str, 
 
     sub = [(k, j) for k in range(1, n + 1) for j in range(1, k + 1)]
     low, low_pooled = _min_cell(mt, sub), _min_cell(mp, sub)
-    rows = [("min over j ≤ k (target ⊆ PT set)", "≈0.98–1.00", f"{ours(*low)} (k = {low[0]}, j = {low[1]})",
-             _fmt(mp[low_pooled[0] - 1, low_pooled[1] - 1]))]
+    rows = [
+        (
+            "min over j ≤ k (target ⊆ PT set)",
+            "≈0.98–1.00",
+            f"{ours(*low)} (k = {low[0]}, j = {low[1]})",
+            _fmt(mp[low_pooled[0] - 1, low_pooled[1] - 1]),
+        )
+    ]
     pairs = list(dict.fromkeys((k, j) for k, j in ((1, 2), (1, n), (n - 1, n)) if 1 <= k < j <= n))
     rows += [(f"k = {k}, j = {j}", cells[k - 1][j], ours(k, j), _fmt(mp[k - 1, j - 1])) for k, j in pairs]
     row = [(n, j) for j in range(1, n + 1)]
     j_min, j_pooled = _min_cell(mt, row)[1], _min_cell(mp, row)[1]
-    rows.append((f"min over j of row k = {n}", "0.984" if n == 8 else "≈1 (every j ≤ k)", f"{ours(n, j_min)} (j = {j_min})",
-                 _fmt(mp[n - 1, j_pooled - 1])))
+    rows.append(
+        (
+            f"min over j of row k = {n}",
+            "0.984" if n == 8 else "≈1 (every j ≤ k)",
+            f"{ours(n, j_min)} (j = {j_min})",
+            _fmt(mp[n - 1, j_pooled - 1]),
+        )
+    )
     return rows
 
 
@@ -274,6 +345,8 @@ def key_table(records: list[dict], profile: str) -> str:
         return f"<p>No complete ResNet-18 grid in the results store for profile {profile}.</p>"
     pooled, _ = tm_matrices(records, "resnet18", "pooled_accuracy")
     ci = ", mean ± 95 % CI" if len(seeds) > 1 else ""
-    return html_table(("quantity", "paper", f"ours, test ({profile}{ci})", f"ours, pooled ({profile})"),
-                      key_rows(test, pooled),
-                      caption=f"E-6 key cells: paper (10 seeds, [FIG]) vs this build (n = {_seeds_text(seeds)})")
+    return html_table(
+        ("quantity", "paper", f"ours, test ({profile}{ci})", f"ours, pooled ({profile})"),
+        key_rows(test, pooled),
+        caption=f"E-6 key cells: paper (10 seeds, [FIG]) vs this build (n = {_seeds_text(seeds)})",
+    )

@@ -11,14 +11,24 @@ from __future__ import annotations
 import numpy as np
 
 from invtl.engine import costs
-from invtl.t2d.dataset import TRANSFORMS
+from invtl.engine.runner import Experiment, Job
 from invtl.experiments.common import LEGACY_OPTIONS, VERSION, check_seeds, evaluate, pretrained, probe, t2d_data
 from invtl.experiments.tm.spec import SPEC
-from invtl.engine.runner import Experiment, Job
+from invtl.t2d.dataset import TRANSFORMS
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 53
-SEEDS = {0: (9825, 507031), 1: (174, 348779), 2: (148, 7367), 3: (1219, 901), 4: (696, 3787),
-         5: (673, 6150), 6: (469, 4611), 7: (6995, 1756), 8: (4360, 264), 9: (1750, 4345)}
+SEEDS = {
+    0: (9825, 507031),
+    1: (174, 348779),
+    2: (148, 7367),
+    3: (1219, 901),
+    4: (696, 3787),
+    5: (673, 6150),
+    6: (469, 4611),
+    7: (6995, 1756),
+    8: (4360, 264),
+    9: (1750, 4345),
+}
 NUM_OBJECTS = 30
 PAPER_PT_EPOCHS = 100  # the ViT recipe's warm-up and cosine period are set for this budget
 
@@ -41,8 +51,17 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
             config_seed, sampling_seed = SEEDS[seed]
             for k in range(1, s["num_transforms"] + 1):
                 config = {k_: v for k_, v in s.items() if k_ not in ("archs", "seeds")}
-                config.update(arch=arch, seed=seed, k=k, config_seed=config_seed, sampling_seed=sampling_seed,
-                              init_seed=config_seed + 53, source=source, legacy=sorted(legacy), version=VERSION)
+                config.update(
+                    arch=arch,
+                    seed=seed,
+                    k=k,
+                    config_seed=config_seed,
+                    sampling_seed=sampling_seed,
+                    init_seed=config_seed + 53,
+                    source=source,
+                    legacy=sorted(legacy),
+                    version=VERSION,
+                )
                 out.append(Job(config, run_job, panel=arch))
     return out
 
@@ -51,12 +70,34 @@ def run_job(config: dict, ctx) -> dict:
     transforms, objects = task(config["config_seed"])
     transforms = transforms[: config["num_transforms"]]
     k, device = config["k"], ctx.device
-    data = {j: t2d_data(config, transforms[:j], objects, config["n_train"], device) for j in range(1, len(transforms) + 1)}
-    pt_key = {key: config[key] for key in ("arch", "k", "config_seed", "sampling_seed", "init_seed", "source",
-                                           "n_train", "pt_epochs", "batch_size", "num_transforms")}
-    model = pretrained(ctx, config["arch"], NUM_OBJECTS, data[k], config, {"experiment": "tm", **pt_key}, PAPER_PT_EPOCHS)
-    result = {"transforms": transforms, "objects": objects, "chance": 1 / NUM_OBJECTS,
-              "pretraining": evaluate(model, data[k].splits, ctx), "transfer": []}
+    data = {
+        j: t2d_data(config, transforms[:j], objects, config["n_train"], device) for j in range(1, len(transforms) + 1)
+    }
+    pt_key = {
+        key: config[key]
+        for key in (
+            "arch",
+            "k",
+            "config_seed",
+            "sampling_seed",
+            "init_seed",
+            "source",
+            "n_train",
+            "pt_epochs",
+            "batch_size",
+            "num_transforms",
+        )
+    }
+    model = pretrained(
+        ctx, config["arch"], NUM_OBJECTS, data[k], config, {"experiment": "tm", **pt_key}, PAPER_PT_EPOCHS
+    )
+    result = {
+        "transforms": transforms,
+        "objects": objects,
+        "chance": 1 / NUM_OBJECTS,
+        "pretraining": evaluate(model, data[k].splits, ctx),
+        "transfer": [],
+    }
     for j, target in data.items():
         _, acc = probe(model, target, NUM_OBJECTS, config, config["init_seed"] + j, ctx)
         result["transfer"].append({"j": j, **acc})
@@ -69,12 +110,32 @@ def cost(config: dict, kind: str = "cpu") -> float:
     n, K = config["n_train"], config["num_transforms"]
     evals = n + config["n_val"] + config["n_test"]
     lp = (n, config["lp_epochs"], config.get("lp_min_steps", 0))
-    return costs.job(kind=kind, arch=config["arch"], width=config["width"], pretrain=(n, config["pt_epochs"], config.get("pt_min_steps", 0)),
-                     batch_size=config["batch_size"], generate=evals + n, features=K * (evals + n), probes=[lp] * K)
+    return costs.job(
+        kind=kind,
+        arch=config["arch"],
+        width=config["width"],
+        pretrain=(n, config["pt_epochs"], config.get("pt_min_steps", 0)),
+        batch_size=config["batch_size"],
+        generate=evals + n,
+        features=K * (evals + n),
+        probes=[lp] * K,
+    )
 
 
-EXPERIMENT = Experiment("tm", "E-6: transformation-set mismatch (nested sets)", panels=("resnet18", "vgg11", "densenet121", "vit"),
-                    jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS,
-                        result_keys=("pretraining", "transfer"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
-                              "invtl/experiments/tm/grid.py", "invtl/experiments/tm/spec.py"))
+EXPERIMENT = Experiment(
+    "tm",
+    "E-6: transformation-set mismatch (nested sets)",
+    panels=("resnet18", "vgg11", "densenet121", "vit"),
+    jobs=jobs,
+    default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
+    cost=cost,
+    legacy=LEGACY_OPTIONS,
+    result_keys=("pretraining", "transfer"),
+    code=(
+        "invtl/engine",
+        "invtl/t2d",
+        "invtl/experiments/common.py",
+        "invtl/experiments/tm/grid.py",
+        "invtl/experiments/tm/spec.py",
+    ),
+)

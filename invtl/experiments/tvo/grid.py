@@ -20,23 +20,42 @@ Identical pretraining runs of different panels share one checkpoint.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 
 from invtl.engine import costs
 from invtl.engine.runner import Experiment, Job
 from invtl.engine.train import Normalise
-from invtl.experiments.common import (LEGACY_OPTIONS, VERSION, Data, check_seeds, evaluate, pretrained, probe,
-                                      probe_then_fine_tune, t2d_data)
+from invtl.experiments.common import (
+    LEGACY_OPTIONS,
+    VERSION,
+    Data,
+    check_seeds,
+    evaluate,
+    pretrained,
+    probe,
+    probe_then_fine_tune,
+    t2d_data,
+)
 from invtl.experiments.tvo.spec import SPEC
 from invtl.t2d.dataset import TRANSFORMS
 
 # seed id -> (config_seed, sampling_seed); init_seed = config_seed + 583 (transforms_vs_other/config.py)
-SEEDS = {0: (59832, 2032), 1: (113, 50202), 2: (5902, 93), 3: (5483, 421), 4: (78, 70887),
-         5: (494, 237342), 6: (3405, 21562), 7: (746, 107634), 8: (36684, 5295), 9: (605, 34)}
+SEEDS = {
+    0: (59832, 2032),
+    1: (113, 50202),
+    2: (5902, 93),
+    3: (5483, 421),
+    4: (78, 70887),
+    5: (494, 237342),
+    6: (3405, 21562),
+    7: (746, 107634),
+    8: (36684, 5295),
+    9: (605, 34),
+}
 PANELS = ("class_relationship", "architecture", "pt_samples", "ft_samples")
 CLASS_RELATIONSHIPS = ("subset", "disjoint", "same", "superset")
 TRANSFORM_SETS = ("same", "disjoint")
@@ -66,7 +85,11 @@ def task(config_seed: int, num_target: int = 30) -> dict:
     rng = np.random.default_rng(config_seed)
     transforms = draw_transform_sets(rng)
     cands = [int(o) for o in rng.choice(61, 2 * num_target, replace=False)]
-    return {"transforms": transforms, "target": cands[:num_target], "classes": classes(cands[:num_target], cands[num_target:])}
+    return {
+        "transforms": transforms,
+        "target": cands[:num_target],
+        "classes": classes(cands[:num_target], cands[num_target:]),
+    }
 
 
 @dataclass(frozen=True)
@@ -74,7 +97,9 @@ class Family:
     """How one data family (Transforms-2D, CIFAR-10, CIFAR-100) feeds the shared grid path."""
 
     task: Callable[[dict], dict]  # config -> the seed's transforms and class lists (see `task`)
-    pretraining: Callable[..., tuple[Data, dict]]  # (config, transforms, classes, amount, device) -> data, record extras
+    pretraining: Callable[
+        ..., tuple[Data, dict]
+    ]  # (config, transforms, classes, amount, device) -> data, record extras
     target: Callable[..., Data]  # (config, transforms, classes, device) -> the target task's data
     take: Callable[[Data, object, dict], tuple[Data, int]]  # (target, amount, config) -> its training subset, size
     full_amount: Callable[[dict], object]  # config -> the linear probe's amount outside the FT-samples panel
@@ -97,12 +122,23 @@ def run_job(family: Family, config: dict, ctx) -> dict:
     pt_transforms, pt_classes = t["transforms"][config["transform_set"]], t["classes"][relation]
     norm = family.normalise(config).to(ctx.device)
     pt, extras = family.pretraining(config, pt_transforms, pt_classes, amount, ctx.device)
-    key = {"arch": arch, "relation": relation, "transforms": pt_transforms, "classes": pt_classes,
-           **family.key(config, extras)}
+    key = {
+        "arch": arch,
+        "relation": relation,
+        "transforms": pt_transforms,
+        "classes": pt_classes,
+        **family.key(config, extras),
+    }
     model = pretrained(ctx, arch, len(pt_classes), pt, config, key, PAPER_PT_EPOCHS, norm)
-    result = {"arch": arch, "pt_classes": relation, "pt_transforms": pt_transforms, "target_transforms": t["transforms"]["same"],
-              "chance": {"pretraining": 1 / len(pt_classes), "target": 1 / len(t["target"])}, **extras,
-              "training": evaluate(model, pt.splits, ctx, norm)}
+    result = {
+        "arch": arch,
+        "pt_classes": relation,
+        "pt_transforms": pt_transforms,
+        "target_transforms": t["transforms"]["same"],
+        "chance": {"pretraining": 1 / len(pt_classes), "target": 1 / len(t["target"])},
+        **extras,
+        "training": evaluate(model, pt.splits, ctx, norm),
+    }
     del pt
 
     C, ft_panel = len(t["target"]), config["panel"] == "ft_samples"
@@ -117,13 +153,23 @@ def run_job(family: Family, config: dict, ctx) -> dict:
     result["ft"] = {}
     for ft_amount in [lp_amount] if ft_panel else config["ft_sizes"]:
         data, n = family.take(target, ft_amount, config)
-        result["ft"][str(ft_amount)] = {**probe_then_fine_tune(model, data, C, config, config["init_seed"] + 2, ctx,
-                                                               start, norm), "train_samples": n}
+        result["ft"][str(ft_amount)] = {
+            **probe_then_fine_tune(model, data, C, config, config["init_seed"] + 2, ctx, start, norm),
+            "train_samples": n,
+        }
     return result
 
 
-def grid(name: str, family: Family, profile: str, seeds: list[int], points: list[tuple[str, object]], shared: dict,
-         legacy: tuple[str, ...], panel_prefix: str = "") -> list[Job]:
+def grid(
+    name: str,
+    family: Family,
+    profile: str,
+    seeds: list[int],
+    points: list[tuple[str, object]],
+    shared: dict,
+    legacy: tuple[str, ...],
+    panel_prefix: str = "",
+) -> list[Job]:
     """The jobs of the shared path: every seed x panel point x transformation set."""
     check_seeds(name, seeds, SEEDS)
     out = []
@@ -131,16 +177,29 @@ def grid(name: str, family: Family, profile: str, seeds: list[int], points: list
         config_seed, sampling_seed = SEEDS[seed]
         for panel, value in points:
             for tset in TRANSFORM_SETS:
-                config = dict(shared, panel=panel, value=value, transform_set=tset, seed=seed, config_seed=config_seed,
-                              sampling_seed=sampling_seed, init_seed=config_seed + 583, legacy=sorted(legacy),
-                              version=VERSION)
+                config = dict(
+                    shared,
+                    panel=panel,
+                    value=value,
+                    transform_set=tset,
+                    seed=seed,
+                    config_seed=config_seed,
+                    sampling_seed=sampling_seed,
+                    init_seed=config_seed + 583,
+                    legacy=sorted(legacy),
+                    version=VERSION,
+                )
                 out.append(Job(config, partial(run_job, family), panel=panel_prefix + panel))
     return out
 
 
 def points(s: dict, pt_samples: list) -> list[tuple[str, object]]:
-    return ([("class_relationship", r) for r in CLASS_RELATIONSHIPS] + [("architecture", a) for a in s["archs"]]
-            + [("pt_samples", n) for n in pt_samples] + [("ft_samples", n) for n in s["ft_samples"]])
+    return (
+        [("class_relationship", r) for r in CLASS_RELATIONSHIPS]
+        + [("architecture", a) for a in s["archs"]]
+        + [("pt_samples", n) for n in pt_samples]
+        + [("ft_samples", n) for n in s["ft_samples"]]
+    )
 
 
 # --- Transforms-2D ---------------------------------------------------------------------------------------
@@ -173,15 +232,40 @@ def _t2d_normalise(config: dict) -> Normalise:
 
 
 def _t2d_key(config: dict, extras: dict) -> dict:
-    return {"experiment": "tvo", "n_pt": extras["n_pt"],
-            **{k: config[k] for k in ("sampling_seed", "init_seed", "source", "pt_epochs", "batch_size")}}
+    return {
+        "experiment": "tvo",
+        "n_pt": extras["n_pt"],
+        **{k: config[k] for k in ("sampling_seed", "init_seed", "source", "pt_epochs", "batch_size")},
+    }
 
 
-T2D = Family(task=_t2d_task, pretraining=_t2d_pretraining, target=_t2d_target, take=_first, full_amount=_n_lp,
-             normalise=_t2d_normalise, key=_t2d_key)
+T2D = Family(
+    task=_t2d_task,
+    pretraining=_t2d_pretraining,
+    target=_t2d_target,
+    take=_first,
+    full_amount=_n_lp,
+    normalise=_t2d_normalise,
+    key=_t2d_key,
+)
 
-SHARED = ("source", "width", "num_target", "n_pt", "n_lp", "n_val", "n_test", "ft_sizes", "pt_epochs", "lp_epochs",
-          "ft_epochs", "batch_size", "pt_min_steps", "lp_min_steps", "ft_min_steps")
+SHARED = (
+    "source",
+    "width",
+    "num_target",
+    "n_pt",
+    "n_lp",
+    "n_val",
+    "n_test",
+    "ft_sizes",
+    "pt_epochs",
+    "lp_epochs",
+    "ft_epochs",
+    "batch_size",
+    "pt_min_steps",
+    "lp_min_steps",
+    "ft_min_steps",
+)
 
 
 def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: str | None = None) -> list[Job]:
@@ -198,12 +282,18 @@ def cost(config: dict, kind: str = "cpu") -> float:
     ft_panel = config["panel"] == "ft_samples"
     n_lp = config["value"] if ft_panel else config["n_lp"]
     ft = [n_lp] if ft_panel else config["ft_sizes"]
-    return costs.job(kind=kind, arch=arch, width=config["width"], pretrain=(n_pt, config["pt_epochs"], config.get("pt_min_steps", 0)),
-                     batch_size=config["batch_size"], generate=n_pt + evals + max([n_lp, *ft]) + 2 * evals,
-                     features=n_pt + evals + 2 * n_lp + evals + sum(2 * n + 2 * evals for n in ft),
-                     probes=[(n_lp, config["lp_epochs"], config.get("lp_min_steps", 0))]
-                     + [(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in ft if not ft_panel],
-                     fine_tunes=[(n, config["ft_epochs"], config.get("ft_min_steps", 0)) for n in ft])
+    return costs.job(
+        kind=kind,
+        arch=arch,
+        width=config["width"],
+        pretrain=(n_pt, config["pt_epochs"], config.get("pt_min_steps", 0)),
+        batch_size=config["batch_size"],
+        generate=n_pt + evals + max([n_lp, *ft]) + 2 * evals,
+        features=n_pt + evals + 2 * n_lp + evals + sum(2 * n + 2 * evals for n in ft),
+        probes=[(n_lp, config["lp_epochs"], config.get("lp_min_steps", 0))]
+        + [(n, config["lp_epochs"], config.get("lp_min_steps", 0)) for n in ft if not ft_panel],
+        fine_tunes=[(n, config["ft_epochs"], config.get("ft_min_steps", 0)) for n in ft],
+    )
 
 
 def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
@@ -211,12 +301,26 @@ def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
     arch, relation, amount = pretraining_setup(config)
     n_pt = amount or config["n_pt"]
     key = json.dumps([config["seed"], config["transform_set"], arch, relation, n_pt])
-    return key, costs.pretrain(arch, config["width"], n_pt, config["pt_epochs"], config.get("pt_min_steps", 0),
-                               config["batch_size"], kind)
+    return key, costs.pretrain(
+        arch, config["width"], n_pt, config["pt_epochs"], config.get("pt_min_steps", 0), config["batch_size"], kind
+    )
 
 
-EXPERIMENT = Experiment("tvo", "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
-                        panels=PANELS, jobs=jobs, default_seeds=lambda profile: SPEC.settings(profile)["seeds"], cost=cost,
-                        legacy=LEGACY_OPTIONS, shared=shared,
-                        result_keys=("training", "lp", "ft"), code=("invtl/engine", "invtl/t2d", "invtl/experiments/common.py",
-                              "invtl/experiments/tvo/grid.py", "invtl/experiments/tvo/spec.py"))
+EXPERIMENT = Experiment(
+    "tvo",
+    "E-1/E-2: same vs disjoint transformations against other factors (Transforms-2D)",
+    panels=PANELS,
+    jobs=jobs,
+    default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
+    cost=cost,
+    legacy=LEGACY_OPTIONS,
+    shared=shared,
+    result_keys=("training", "lp", "ft"),
+    code=(
+        "invtl/engine",
+        "invtl/t2d",
+        "invtl/experiments/common.py",
+        "invtl/experiments/tvo/grid.py",
+        "invtl/experiments/tvo/spec.py",
+    ),
+)

@@ -1,0 +1,45 @@
+"""The `invtl` command line. Run `invtl --help`, or `invtl COMMAND --help` for each command.
+
+`parser` builds the arguments and their help; `commands` holds what each command does."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from invtl.cli import commands, parser
+from invtl.profiles import PROFILES
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"invtl: warning: {message}\n"
+
+
+HANDLERS = {
+    ("data", "preview"): commands.preview,
+    ("bench", "data"): commands.bench_data,
+    ("bench", "train"): commands.bench_train,
+    ("bench", "compile"): commands.bench_compile,
+    ("run", None): commands.run,
+    ("book", None): commands.book,
+    ("claims", None): commands.claims,
+    ("plan", None): commands.plan,
+    ("store", "check"): commands.store_check,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning
+    args = parser.build().parse_args(argv)
+    if getattr(args, "profile", None) is not None and args.profile not in PROFILES:
+        print(f"invtl: error: unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}", file=sys.stderr)
+        return 2
+    try:
+        return HANDLERS[(args.command, getattr(args, "action", None))](args)
+    except (ValueError, IndexError, ConnectionError) as err:
+        print(f"invtl: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

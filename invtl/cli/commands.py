@@ -1,0 +1,223 @@
+"""What each `invtl` command does, given its parsed arguments; each returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def run(args: argparse.Namespace) -> int:
+    from invtl.engine import runner
+    from invtl.experiments import experiment
+
+    counts = runner.run(
+        experiment(args.experiment),
+        args.profile,
+        seeds=args.seeds,
+        only=args.only,
+        shard=runner.parse_shard(args.shard),
+        device=args.device,
+        results=args.results,
+        force=args.force,
+        legacy=tuple(args.legacy),
+        source=args.source,
+        precision=args.precision,
+    )
+    print(
+        f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored"
+        + (f", {counts['missing']} not run (missing data)" if counts["missing"] else "")
+    )
+    if counts["missing"] and not counts["computed"] and not counts["skipped"]:
+        print(f"invtl: error: no {args.experiment} job could run: its data is missing on this machine", file=sys.stderr)
+        return 1
+    return 0
+
+
+def plan(args: argparse.Namespace) -> int:
+    from invtl.engine import runner
+    from invtl.experiments import experiment
+
+    p = runner.plan(
+        experiment(args.experiment),
+        args.profile,
+        seeds=args.seeds,
+        only=args.only,
+        max_minutes=args.max_minutes,
+        legacy=tuple(args.legacy),
+    )
+    only = f" --only {args.only}" if args.only else ""
+    seeds = f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds else ""
+    commands = [
+        f"invtl run {p['experiment']} --profile {p['profile']}{seeds}{only} --shard {k}/{p['shards']}"
+        for k in range(1, p["shards"] + 1)
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    **{k: v for k, v in p.items() if k != "job_seconds"},
+                    "total_seconds": 60 * p["total_minutes"],
+                    "chunk_seconds": [60 * m for m in p["shard_minutes"]],
+                    "commands": commands,
+                    "job_seconds": p["job_seconds"],
+                },
+                indent=1,
+            )
+        )
+        return 0
+    print(
+        f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} minutes on "
+        f"{p['device']} at {p['rates']} rates; {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:"
+    )
+    for command, minutes in zip(commands, p["shard_minutes"]):
+        print(f"  {command}   # ~{minutes:.1f} min")
+    return 0
+
+
+def claims(args: argparse.Namespace) -> int:
+    from invtl import claims as claims_mod
+
+    claims_mod.main(args)
+    return 0
+
+
+def store_check(args: argparse.Namespace) -> int:
+    from invtl.engine import runner, store
+    from invtl.experiments import SPECS, experiment
+
+    root = store.Store(args.results) if args.results else store.Store()
+    if args.results and not root.root.is_dir():
+        print(f"invtl: error: results directory {root.root} does not exist", file=sys.stderr)
+        return 2
+    report = {}
+    for name in args.only or SPECS:
+        exp = experiment(name)
+        configs = [j.config for j in runner.select_jobs(exp, args.profile, None, None, (1, 1))]
+        report[name] = store.audit(root, args.profile, name, configs, exp.result_keys, exp.code)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        for name, found in report.items():
+            counts = ", ".join(f"{len(v)} {k}" for k, v in found.items())
+            print(f"{name} [{args.profile}]: {counts}")
+            for category, entries in found.items():
+                for entry in entries[:20]:
+                    print(f"  {category}: {entry}")
+                if len(entries) > 20:
+                    print(f"  {category}: ... {len(entries) - 20} more")
+    bad = any(found["missing"] or found["corrupt"] for found in report.values())
+    return 1 if bad else 0
+
+
+def book(args: argparse.Namespace) -> int:
+    from invtl.book import build
+
+    return build.main(args)
+
+
+def bench_train(args: argparse.Namespace) -> int:
+    from invtl.engine import bench
+    from invtl.experiments import settings
+
+    result = bench.bench_train(
+        args.model,
+        device=args.device,
+        widths=args.widths,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        workers=args.workers,
+        precision=args.precision,
+        source=args.source,
+    )
+    if args.rates:
+        width = settings("tvo", "cpu")["width"]
+        result["rates"] = bench.bench_rates(
+            {a: width for a in ("resnet18", "resnet50", "densenet121", "vgg11", "vit")},
+            device=args.device,
+            precision=args.precision,
+            source=args.source,
+        )
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(
+        f"{result['model']} pretraining on Transforms-2D ({', '.join(result['transforms'])}), batch "
+        f"{result['batch_size']}, {result['device']}, {result['machine']['cpu']}, torch {result['machine']['torch']}"
+    )
+    for row in result["rows"]:
+        print(f"  width {row['width']:<5} {row['path']:<80} {row['img_s']:9,.0f} img/s")
+    for width, r in result["ratios"].items():
+        print(
+            f"  width {width}: ours / original-like {r['ours_vs_original']:.2f}x, ours / ceiling {r['ours_vs_ceiling']:.2f}"
+        )
+    if args.rates:
+        rates = result["rates"]
+        print(
+            "  rates for `invtl plan` ("
+            + rates["precision"]
+            + "): "
+            + ", ".join(
+                f"{a} {v['img_s']:,} train / {rates['features'][a]['img_s']:,} features img/s"
+                for a, v in rates["train"].items()
+            )
+            + f"; generation {rates['generate']:,} img/s (CIFAR {rates['generate_cifar']:,}); "
+            f"probe step {rates['probe_step_s'] * 1e3:.2f} ms"
+        )
+    return 0
+
+
+def bench_compile(args: argparse.Namespace) -> int:
+    from invtl.engine import bench
+
+    r = bench.bench_compile(args.model, args.width, args.device, args.precision)
+    if args.json:
+        print(json.dumps(r, indent=1))
+    else:
+        print(
+            f"{r['model']} width {r['width']}, {r['precision']}, batch {r['batch_size']}: eager {r['eager']['img_s']:,} "
+            f"img/s; compiled {r['compiled']['img_s']:,} img/s after {r['compiled']['warm_up_s']} s of compiling; "
+            f"pays from {r['pays_from_images'] or 'never':,} training images"
+        )
+    return 0
+
+
+def bench_data(args: argparse.Namespace) -> int:
+    from invtl.engine import bench
+
+    result = bench.bench_data(
+        args.transforms,
+        size=args.size,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        samples=args.samples,
+        source=args.source,
+    )
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"Transforms-2D generation, transforms {', '.join(result['transforms'])}, {result['size']} px, "
+            f"source {result['source']}, torch {result['torch']}"
+        )
+        print(bench.table(result))
+    return 0
+
+
+def preview(args: argparse.Namespace) -> int:
+    from invtl.t2d import preview as preview_mod
+
+    img = preview_mod.preview(
+        args.transforms,
+        args.objects,
+        seed=args.seed,
+        per_row=args.per_row,
+        per_transform=args.per_transform,
+        size=args.size,
+        source=args.source,
+        background=args.background,
+        transform_seed=args.transform_seed,
+    )
+    img.save(args.out)
+    print(f"wrote {args.out}")
+    return 0
