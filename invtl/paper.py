@@ -15,7 +15,7 @@ Provenance of each table (`Table.provenance`) and of single cells:
 - "hidden" in a cell: not readable at all.
 
 The paper's accuracies are the original pipeline's "test" numbers: macro accuracy pooled over
-train + val + test (bug B1 of `protocol.md` §8), with the other original behaviours (B2, B3, B5, B6,
+train + val + test (bug B1 of book/protocol.md), with the other original behaviours (B2, B3, B5, B6,
 O1, Q1–Q6). Unless noted: means over 10 seeds; invariance = ℓ2-distance ratio (lower = more
 invariant). Results are named by experiment id E-0 … E-6, never by the paper's figure numbers,
 which could not be verified.
@@ -398,7 +398,7 @@ TABLES = {
                 ("O & O", "1.00±0.01", "0.11±0.04"),
             ),
             notes=(
-                "Measured on fixed-position objects (protocol.md O3).",
+                "Measured on fixed-position objects (observation O3, book/protocol.md).",
                 "Pearson correlation: cifar 0.683, objects 0.940.",
             ),
         ),

@@ -1,5 +1,5 @@
 """CIFAR: loading from small fakes in every supported layout, cache, errors, the stratified split,
-class subsets, and whole-image augmentation (`transforms2d.md` §5.3)."""
+class subsets, and whole-image augmentation (book/protocol.md, Data)."""
 
 import io
 import os

@@ -1,4 +1,4 @@
-"""invtl.engine.models: shapes, head/embed contract, exact parameter counts (protocol.md §1), ViT details."""
+"""invtl.engine.models: shapes, head/embed contract, exact parameter counts (book/protocol.md, Models), ViT details."""
 
 import math
 
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from invtl.engine.models import MODELS, create
 
-# name -> (representation dim, head dim, params C=10, params C=30); protocol.md §1 table
+# name -> (representation dim, head dim, params C=10, params C=30); book/protocol.md (Models) table
 SPEC = {
     "resnet18": (512, 512, 11_173_962, 11_184_222),
     "resnet50": (2048, 2048, 23_520_842, 23_561_822),

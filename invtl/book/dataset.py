@@ -43,7 +43,7 @@ DESCRIPTION = {
     "erasing": "14 × 14 transparent hole at a uniform position",
     "contrast": "contrast factor c ~ U[0, 2]",
 }
-"""What each transformation does and how its parameter is drawn (`transforms2d.md` §5)."""
+"""What each transformation does and how its parameter is drawn (book/protocol.md, Data)."""
 
 
 def _closed(fig):

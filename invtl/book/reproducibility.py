@@ -7,6 +7,7 @@ import importlib.metadata
 import platform
 from pathlib import Path
 
+from invtl import paths
 from invtl.book.html import html_table
 from invtl.experiments import PAPER_RESULT, SPECS, experiment
 from invtl.profiles import PROFILES
@@ -172,4 +173,45 @@ def environment_table(profile: str) -> str:
     rows = [("python", platform.python_version())] + [(p, _version(p)) for p in PACKAGES]
     return html_table(
         ("package", "version"), rows, caption=f"Versions used to execute these notebooks (profile {profile})"
+    )
+
+
+def pilots_table(results: str | None) -> str:
+    """The calibration pilots of the cpu profile (`results/bench/pilots-cpu.json`): each pilot job's held-out
+    pretraining accuracy beside chance, its transfer numbers and its wall time."""
+    from invtl.book.performance import load
+
+    bench = load(results or paths.results_root(), "pilots")
+    if bench is None:
+        return "<p><em>No pilots committed (results/bench/pilots-cpu.json).</em></p>"
+    rows = []
+    for p in bench["pilots"]:
+        what = ", ".join(
+            f"{k} {p[k]}"
+            for k in ("arch", "panel", "value", "k", "group", "train_transform", "variant", "pt_task", "dataset")
+            if k in p
+        )
+        chance = p["chance"]["pretraining"] if isinstance(p["chance"], dict) else p["chance"]
+        transfer = (
+            p.get("lp_test_accuracy")
+            or (p["transfer"][-1] if "transfer" in p else None)
+            or next(iter(p.get("lp", {}).values()), None)
+        )
+        rows.append(
+            (
+                p["pilot"],
+                p["experiment"],
+                f"seed {p['seed']}, {what}",
+                f"{p['pt_test_accuracy']:.3f}",
+                f"{chance:.3f}",
+                "–" if transfer is None else f"{transfer:.3f}",
+                f"{p['wall_s']:.0f}",
+            )
+        )
+    return html_table(
+        ("pilot", "experiment", "job", "PT held-out acc.", "chance", "transfer (LP)", "wall s"),
+        rows,
+        left=3,
+        wrap=True,
+        caption=f"{bench['note']} Code: {bench['code']}.",
     )

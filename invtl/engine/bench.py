@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from invtl.t2d.dataset import Transforms2D
+from invtl.t2d.dataset import CHUNK, Transforms2D
 from invtl.t2d.reference import ReferenceDataset
 
 DEFAULT_BENCH_TRANSFORMS = ("rotate", "hue", "blur")
@@ -41,20 +41,35 @@ def _loader_rate(dataset: torch.utils.data.Dataset, workers: int, batch_size: in
     return len(dataset) / (time.perf_counter() - start)
 
 
+def _in_process_rate(ds: Transforms2D, chunk: int, n: int = 4096) -> float:
+    """Images per second of `ds.batch` on one index list of n in process, rendering `chunk` samples per pass."""
+    saved = CHUNK["cpu"]
+    CHUNK["cpu"] = chunk
+    try:
+        ds.batch(torch.arange(512), epoch=0)
+        start = time.perf_counter()
+        ds.batch(torch.arange(n), epoch=1)
+        return n / (time.perf_counter() - start)
+    finally:
+        CHUNK["cpu"] = saved
+
+
 def bench_data(
     transforms: Sequence[str] = DEFAULT_BENCH_TRANSFORMS,
     size: int = 32,
     workers: int = 2,
     batch_size: int = 256,
     samples: int = 8192,
-    source: str = "auto",
+    source: str = "offline",
 ) -> dict:
     """Batched generation against the per-sample PIL reference pipeline, in the same run.
 
     On the CPU both paths run in the same DataLoader with `workers` processes of one thread each:
     the reference renders sample by sample in PIL, as the original did; ours renders each batch
-    of `batch_size` in one pass (`Transforms2D.__getitems__`). With CUDA, ours also renders
-    batches of 8192 on the GPU. Returns {"rows", "ours_img_s", "baseline_img_s", "ratio", "device"}.
+    of `batch_size` in one pass (`Transforms2D.__getitems__`). Ours also runs in process, as training uses it
+    (`batch()` of a 4 096-index list with all threads), in render chunks of 512 (the default here) and 4 096, to
+    show the cache effect. With CUDA, ours also renders batches of 8192 on the GPU. Returns {"rows",
+    "ours_img_s", "baseline_img_s", "ratio", "device"}.
     """
     ds = Transforms2D(list(transforms), range(30), 8 * samples, seed=0, size=size, source=source)
     reference = ReferenceDataset(ds.base.objects[ds.objects], ds.photos, ds.transforms, n=samples, size=size)
@@ -64,6 +79,14 @@ def bench_data(
         {"path": "PIL per-sample (original-like)", "device": cpu, "img_s": baseline},
         {"path": "invtl batched", "device": cpu, "img_s": _loader_rate(ds, workers, batch_size)},
     ]
+    for chunk in (CHUNK["cpu"], 4096):
+        rows.append(
+            {
+                "path": f"invtl in process, render chunks of {chunk}",
+                "device": f"CPU, {torch.get_num_threads()} threads",
+                "img_s": _in_process_rate(ds, chunk),
+            }
+        )
     if torch.cuda.is_available():
         rows.append(
             {"path": "invtl batched", "device": device_name("cuda"), "img_s": _timed_batches(ds, "cuda", 8192, 7)}

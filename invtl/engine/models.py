@@ -1,4 +1,4 @@
-"""The five CIFAR-style 32-px architectures of the paper (protocol.md §1).
+"""The five CIFAR-style 32-px architectures of the paper (book/protocol.md, Models).
 
 ``create(name, num_classes)`` builds one of ``MODELS``. Every model is a :class:`Model`:
 

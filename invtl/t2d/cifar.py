@@ -12,7 +12,7 @@ Classes of ImageFolder and zip sources are the folder names in alphabetical orde
 CIFAR-10 is torchvision's class order (checked). Decoded images are memoised in-process and cached
 under $INVTL_CACHE (default ~/.cache/invtl), keyed by the source files' paths, sizes and mtimes.
 
-`augment` applies Transforms-2D transformations to whole images (`transforms2d.md` §5.3) and
+`augment` applies Transforms-2D transformations to whole images (book/protocol.md, Data) and
 `crop_flip` the default CIFAR augmentation (E-4); both draw keyed random numbers, so a sample's
 augmentation is a pure function of (key, index).
 """
@@ -44,7 +44,7 @@ NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
 CIFAR100_MEAN, CIFAR100_STD = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
 NORMALISATION = {"cifar10": (CIFAR10_MEAN, CIFAR10_STD), "cifar100": (CIFAR100_MEAN, CIFAR100_STD)}
-"""(mean, std) per dataset, `transforms2d.md` §8."""
+"""(mean, std) per dataset (book/protocol.md, Data)."""
 
 SIZE = 32
 CROP_PADDING = 4

@@ -108,7 +108,7 @@ def _check_batch(images: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
 def augment(
     images: torch.Tensor, transforms: list[str], key: int, indices: torch.Tensor, legacy: frozenset[str] = frozenset()
 ) -> torch.Tensor:
-    """Transforms-2D transformations applied in list order to whole images (`transforms2d.md` §5.3).
+    """Transforms-2D transformations applied in list order to whole images (book/protocol.md, Data).
 
     Sample i's parameters come from keyed random numbers on (key, indices[i], position, name), so
     the same key gives the same augmentation of an index in any batch, and twin sets use two keys.

@@ -8,7 +8,7 @@ on the same background, transformed differently (the invariance measure's pairs)
 
 `ds.batch(indices, device=...)` renders many samples in one batched pass on any device;
 `ds[i]` renders one. Quirks of the original code that `invtl` fixes by default, with the option
-that restores each, are listed in `transforms2d.md` §9 and in `invtl.t2d.transforms`.
+that restores each, are listed in book/protocol.md (Data) and in `invtl.t2d.transforms`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Per-sample PIL reference of the 18 Transforms-2D transformations.
 
 Each transform is applied to one RGBA PIL image with the PIL / torchvision v1 functional ops the
-authors' original code used (spec ``transforms2d.md`` §5). This module is (a) the oracle the batched
+authors' original code used (book/protocol.md, Data). This module is (a) the oracle the batched
 tensor implementation (:mod:`invtl.t2d.transforms`) is tested against with identical parameters, and
 (b) the original-like per-sample baseline of the data benchmark (:class:`ReferenceDataset`).
 

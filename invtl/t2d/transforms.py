@@ -9,7 +9,7 @@ every step, as the original's PIL pipeline did, following Pillow's integer and m
 arithmetic where it has any, so `invtl.t2d.reference` (the PIL implementation) agrees bit for bit on
 every transform except blur (one level, on rare x.5 ties of the summation order).
 
-Parameter ranges, probabilities and alpha behaviour follow `transforms2d.md` §5. Choices where the
+Parameter ranges, probabilities and alpha behaviour follow book/protocol.md (Data). Choices where the
 original had a quirk (each reproducible through `legacy`):
 
 - `noise` clips x + n to [0, 1] before quantising (Q3); `legacy_noise_wrap` wraps modulo 256.

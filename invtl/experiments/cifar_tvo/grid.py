@@ -3,7 +3,7 @@
 Per seed the transformation sets are drawn exactly as in E-1 (`tvo`), then the classes are split
 at random into a target half and a disjoint half: `cands = rng.choice(arange(2N), 2N,
 replace=False)`, target = cands[:N], disjoint = cands[N:] (N = 5 for CIFAR-10, 50 for CIFAR-100;
-`protocol.md` E-3). The three transforms are applied to the whole image (`invtl.t2d.cifar_views.augment`)
+book/protocol.md, E-3). The three transforms are applied to the whole image (`invtl.t2d.cifar_views.augment`)
 for training *and* test data. Every point of the four panels is pretrained with the same and with
 the disjoint transformations, then transferred to the target classes under the same transforms:
 
@@ -17,7 +17,7 @@ Outside the FT-samples panel the linear probe uses 100 % of the target classes' 
 LP->FT runs on 1 % and 10 % per class (strict few-shot: the probe of LP->FT sees the same samples,
 unless `legacy_lp_head_source`, O1). All data are normalised with the dataset's CIFAR statistics.
 
-Data handling (`protocol.md` §5):
+Data handling (book/protocol.md):
 - the 50 000 training images are split 90/10 with the seeded stratified split (O4), keyed on the
   sampling seed; test = the official 10 000, all images of the listed classes;
 - per-class subsets are chosen by a hash of (sampling seed, index) and are nested;

@@ -1,7 +1,7 @@
 """E-4 `ife`: invariance to an irrelevant feature harms transfer to it (CIFAR-10 + pasted objects).
 
 Per seed, 10 Transforms-2D objects are drawn, `default_rng(config_seed).choice(61, 10,
-replace=False)`; object i is class i. Four tasks (input & label, `protocol.md` E-4):
+replace=False)`; object i is class i. Four tasks (input & label, book/protocol.md, E-4):
 
 - "C&C":   plain CIFAR-10, CIFAR label;
 - "C+O&C": CIFAR-10 with an object pasted on every image, CIFAR label;

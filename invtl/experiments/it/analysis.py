@@ -2,7 +2,7 @@
 
 r(model, data type d, target transform t) is a model's l2 invariance ratio on the twin test set of
 data type d under transformation t (lower = more invariant). Per model group g (img: trained on
-op-img; rand: trained on rp-rand), data type d, target transform t and seed (`protocol.md` E-5,
+op-img; rand: trained on rp-rand), data type d, target transform t and seed (book/protocol.md, E-5,
 "Aggregation"):
 
 - Same  = r(g model trained on t, d, t);

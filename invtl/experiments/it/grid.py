@@ -1,4 +1,4 @@
-"""E-5 `it`: how transferable is invariance? (`protocol.md` E-5)
+"""E-5 `it`: how transferable is invariance? (book/protocol.md, E-5)
 
 Per architecture and seed, one model is trained per single transformation (and `none`) on 30
 objects over photo backgrounds ("img" models, op-img), and one on 30 random-pixel squares over
@@ -9,7 +9,7 @@ twins share object and background and differ only in the transformation's parame
 Data types: objects primary / secondary (op, os: the seed's 60 drawn objects split 30/30) or random
 squares primary / secondary (rp, rs), over photo ("img") or noise ("rand") backgrounds; and the
 CIFAR-10 / CIFAR-100 test sets ("cifar10", "cifar100"): the first n_test test images, the transform
-applied to the whole image (`transforms2d.md` §5.3), twins = the same images in the same order under
+applied to the whole image (book/protocol.md, Data), twins = the same images in the same order under
 the seed's two transformation seeds (§7). CIFAR twins are normalised like the training data (0.5/0.5)
 by default, with CIFAR statistics under `legacy_cifar_eval_norm` (O2). A CIFAR dataset that is not
 under the data root (env INVTL_DATA_ROOT, see `invtl.t2d.cifar.load_cifar`) when a job runs is skipped with
@@ -210,7 +210,7 @@ def cifar_test_images(name: str, n: int) -> torch.Tensor | None:
 
 def cifar_twin(images: torch.Tensor, transform: str, twin_seed: int, legacy: list[str], device) -> torch.Tensor:
     """One CIFAR twin: `transform` on the whole images, keyed on the twin's transformation seed and the
-    image index (`transforms2d.md` §5.3, §7)."""
+    image index (book/protocol.md, Data)."""
     flags = frozenset(f for f in legacy if f in cifar.CIFAR_LEGACY)
     out = torch.empty(images.shape, dtype=torch.uint8, device=device)
     for start in range(0, len(images), CHUNK):

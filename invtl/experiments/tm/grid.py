@@ -1,4 +1,4 @@
-"""E-6 `tm`: transformation-set mismatch (nested sets), `protocol.md` E-6.
+"""E-6 `tm`: transformation-set mismatch (nested sets), book/protocol.md, E-6.
 
 Per seed, 8 transformations are drawn at random; t_k is the 30 objects under the first k of them.
 A model pretrained on t_k is linear-probed on every t_j, giving one row of the 8x8 matrix: targets

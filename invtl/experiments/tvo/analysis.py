@@ -10,7 +10,7 @@ Terms used here:
 
 - *stage*: "training", "lp" or "ft". The E-2 view at FT size n (`ft_n`) reads `ft[n]` in the
   class-relationship, architecture and PT-samples panels and the panel's own n in the FT-samples panel
-  (`protocol.md` E-2: "in the FT-samples category, each LP model is fine-tuned on its own n_FT").
+  (book/protocol.md, E-2: "in the FT-samples category, each LP model is fine-tuned on its own n_FT").
 - *complete seed* of a panel: a seed with both transformation sets at every value of the panel that the
   records hold. Seed means, intervals and checks use only complete seeds, so every point of a panel
   rests on the same seeds (a run in progress leaves partial seeds, which are reported, not averaged).

@@ -1,0 +1,184 @@
+"""The performance chapter: the committed benchmarks of `results/bench/` as tables and figures.
+
+Every number comes from a benchmark file written by `invtl bench ...` (or by the cpu run's chunk log); a file
+that is absent is reported as not measured, never filled in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from invtl.book.html import html_table
+
+BENCH = {
+    "train": "train-{kind}.json",
+    "compile": "compile-{kind}.json",
+    "precision": "precision-{kind}.json",
+    "profile": "profile-{kind}.json",
+    "chunks": "chunks-{kind}.json",
+    "pilots": "pilots-{kind}.json",
+}
+
+
+def load(results: str | Path, name: str, kind: str = "cpu") -> dict | None:
+    """A committed benchmark, or None when it has not been measured."""
+    path = Path(results) / "bench" / BENCH[name].format(kind=kind)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _absent(what: str) -> str:
+    return f"<p><em>{what}: not measured (no benchmark file in results/bench/).</em></p>"
+
+
+def machine_line(bench: dict) -> str:
+    m = bench.get("machine", {})
+    return (
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('threads', '?')} threads, torch "
+        f"{m.get('torch', '?')}, native bf16: {m.get('native_bf16', '?')}"
+    )
+
+
+def train_table(results: str | Path) -> str:
+    """(a) original-like, (b) ours end to end, (c) the compute ceiling, per width and device, with the ratios."""
+    rows = []
+    for kind in ("cpu", "cuda"):
+        bench = load(results, "train", kind)
+        if bench is None:
+            rows.append(
+                (
+                    kind.upper(),
+                    "–",
+                    "not measured" + (": no GPU has been lent to this project" if kind == "cuda" else ""),
+                    "–",
+                    "–",
+                )
+            )
+            continue
+        for row in bench["rows"]:
+            r = bench["ratios"][str(row["width"])]
+            ratio = {
+                "(a)": "1.00",
+                "(b)": f"{r['ours_vs_original']:.2f} (of (c): {r['ours_vs_ceiling']:.2f})",
+                "(c)": f"{r['ours_vs_original'] / r['ours_vs_ceiling']:.2f}",
+            }[row["path"][:3]]
+            rows.append(
+                (f"{kind.upper()} ({bench['device']})", row["width"], row["path"], f"{row['img_s']:,.0f}", ratio)
+            )
+    return html_table(
+        ("device", "width", "path", "img/s", "vs (a)"),
+        rows,
+        left=3,
+        wrap=True,
+        caption="ResNet-18 pretraining on Transforms-2D (rotate, hue, blur), batch 512, one run per device",
+    )
+
+
+def rates_table(results: str | Path, kind: str = "cpu") -> str:
+    """The measured rates `invtl plan` predicts from."""
+    bench = load(results, "train", kind)
+    if bench is None or "rates" not in bench:
+        return _absent(f"{kind} rates")
+    r = bench["rates"]
+    rows = [
+        (arch, v["width"], f"{v['img_s']:,}", f"{r['features'][arch]['img_s']:,}") for arch, v in r["train"].items()
+    ]
+    caption = (
+        f"Rates for `invtl plan` ({kind}, {r['precision']}, {r['date']}): generation {r['generate']:,} img/s "
+        f"(Transforms-2D), {r['generate_cifar']:,} img/s (CIFAR augmentation); a probe step "
+        f"{1e3 * r['probe_step_s']:.2f} ms"
+    )
+    return html_table(("architecture", "width", "training img/s", "feature img/s"), rows, caption=caption)
+
+
+def compile_table(results: str | Path, kind: str = "cpu") -> str:
+    bench = load(results, "compile", kind)
+    if bench is None:
+        return _absent("torch.compile")
+    rows = [(mode, f"{bench[mode]['img_s']:,}", bench[mode]["warm_up_s"]) for mode in ("eager", "compiled")]
+    pays = bench["pays_from_images"]
+    caption = (
+        f"torch.compile on {kind} ({bench['model']}, width {bench['width']}, {bench['precision']}, batch "
+        f"{bench['batch_size']}): compiling pays from {pays:,} training images"
+        if pays
+        else "never pays"
+    )
+    return html_table(("mode", "img/s", "warm-up s"), rows, caption=caption)
+
+
+def precision_table(results: str | Path) -> str:
+    """fp32 against bf16 on the E-6 cpu configuration: mean accuracies and their difference."""
+    bench = load(results, "precision")
+    if bench is None:
+        return _absent("fp32 against bf16")
+    rows = [
+        (q, f"{bench['fp32'][q]:.3f}", f"{bench['bf16'][q]:.3f}", f"{bench['bf16'][q] - bench['fp32'][q]:+.3f}")
+        for q in bench["fp32"]
+    ]
+    return html_table(("mean accuracy", "fp32", "bf16", "bf16 − fp32"), rows, caption=bench["caption"])
+
+
+def profile_table(results: str | Path) -> str:
+    """Where one job of each experiment's cpu grid spends its wall time, before and after the fast CPU path."""
+    bench = load(results, "profile")
+    if bench is None:
+        return _absent("job profiles")
+    rows = []
+    for job in bench["jobs"]:
+        for when in ("before", "after"):
+            if when in job:
+                p = job[when]
+                phases = ", ".join(
+                    f"{k} {v:.0f} s" for k, v in sorted(p["phases_s"].items(), key=lambda kv: -kv[1]) if v >= 0.5
+                )
+                rows.append((job["experiment"], when, f"{p['wall_s']:.0f}", phases))
+    return html_table(("experiment", "engine", "wall s", "phases"), rows, left=4, wrap=True, caption=bench["caption"])
+
+
+def chunks_table(results: str | Path) -> str:
+    """Predicted against actual wall time of every chunk of the cpu run, and per experiment."""
+    bench = load(results, "chunks")
+    if bench is None:
+        return _absent("the cpu run's chunks")
+    rows, per = [], {}
+    for c in bench["chunks"]:
+        rows.append(
+            (
+                c["chunk"],
+                f"{c['predicted_s'] / 60:.1f}",
+                f"{c['actual_s'] / 60:.1f}",
+                f"{c['actual_s'] / max(c['predicted_s'], 1):.2f}",
+                c["start"][:16].replace("T", " "),
+            )
+        )
+        e = per.setdefault(c["chunk"].split("-")[0], [0, 0])
+        e[0], e[1] = e[0] + c["predicted_s"], e[1] + c["actual_s"]
+    rows += [
+        (f"{name} (all chunks)", f"{p / 60:.1f}", f"{a / 60:.1f}", f"{a / max(p, 1):.2f}", "")
+        for name, (p, a) in per.items()
+    ]
+    total_p, total_a = sum(p for p, _ in per.values()), sum(a for _, a in per.values())
+    rows.append(("all", f"{total_p / 60:.1f}", f"{total_a / 60:.1f}", f"{total_a / max(total_p, 1):.2f}", ""))
+    return html_table(
+        ("chunk", "predicted min", "actual min", "actual / predicted", "started (UTC)"), rows, caption=bench["caption"]
+    )
+
+
+def chunks_figure(results: str | Path) -> Figure | None:
+    bench = load(results, "chunks")
+    if bench is None:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    chunks = bench["chunks"]
+    xs = range(len(chunks))
+    ax.bar([x - 0.2 for x in xs], [c["predicted_s"] / 60 for c in chunks], 0.4, label="predicted")
+    ax.bar([x + 0.2 for x in xs], [c["actual_s"] / 60 for c in chunks], 0.4, label="actual")
+    ax.set_xticks(list(xs), [c["chunk"] for c in chunks], rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel("minutes")
+    ax.legend(frameon=False)
+    return fig

@@ -1,0 +1,93 @@
+"""Book pages that read the store and the benchmarks: the landing page's verdict table, the profile `invtl book`
+picks, the performance chapter and the pilots table, on synthetic files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from invtl.book import build, pages, performance, reproducibility
+from invtl.engine import runner
+from invtl.engine.store import Store, provenance
+from invtl.experiments import SPECS, experiment
+
+
+def _store_one_of_each(root, profile: str) -> None:
+    store = Store(root)
+    for name in SPECS:
+        exp = experiment(name)
+        job = runner.select_jobs(exp, profile, None, None, (1, 1))[0]
+        result = {k: {} for k in exp.result_keys}
+        store.save(profile, name, job.config, result, provenance(profile, job.config, 1.0, "cpu", "bf16"))
+
+
+def test_default_profile_is_the_first_complete_one(tmp_path):
+    assert build.default_profile(tmp_path) == "smoke"
+    _store_one_of_each(tmp_path, "cpu")
+    assert build.default_profile(tmp_path) == "cpu"
+    (tmp_path / "fast" / "tvo").mkdir(parents=True)  # an incomplete profile higher up is not chosen
+    assert build.default_profile(tmp_path) == "cpu"
+
+
+def test_verdict_overview_links_each_claim_and_colours_rows(tmp_path):
+    text = pages.verdict_overview("smoke", str(tmp_path))
+    assert text.count('<tr class="invtl-notrun">') == 8
+    assert 'href="e1_e2_transforms_vs_other.html#paper-vs-reproduced">C1' in text
+    assert 'href="e6_transform_mismatch.html#paper-vs-reproduced">C8' in text
+
+
+def test_provenance_line_warns_about_uncommitted_code():
+    prov = provenance("cpu", {"seed": 1, "source": "offline"}, 2.0, "cpu", "bf16")
+    records = [{"config": {"seed": 1, "source": "offline"}, "provenance": {**prov, "dirty": d}} for d in (False, True)]
+    line = pages.provenance_line(records, "cpu")
+    assert "base images offline" in line and "precision bf16" in line and "seeds 1" in line
+    assert ":::{warning}" in line and "1 of these 2 results" in line
+    assert ":::{warning}" not in pages.provenance_line(records[:1], "cpu")
+
+
+def _bench(tmp_path, name: str, data: dict) -> None:
+    (tmp_path / "bench").mkdir(exist_ok=True)
+    (tmp_path / "bench" / performance.BENCH[name].format(kind="cpu")).write_text(json.dumps(data))
+
+
+def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path):
+    assert "not measured" in performance.train_table(tmp_path) and "no GPU" in performance.train_table(tmp_path)
+    rows = [{"width": 0.25, "path": p, "img_s": v} for p, v in (("(a) x", 400.0), ("(b) y", 1600.0), ("(c) z", 1700.0))]
+    _bench(tmp_path, "train", {"device": "CPU (2 cores)", "rows": rows,
+                               "ratios": {"0.25": {"ours_vs_original": 4.0, "ours_vs_ceiling": 0.94}}})
+    text = performance.train_table(tmp_path)
+    assert "1,600" in text and "4.00 (of (c): 0.94)" in text and "4.26" in text
+    chunks = [{"chunk": "tm-1of1", "predicted_s": 600, "actual_s": 900, "start": "2026-12-02T16:21:20Z"},
+              {"chunk": "tvo-1of2", "predicted_s": 300, "actual_s": 300, "start": "2026-12-02T17:00:00Z"}]
+    _bench(tmp_path, "chunks", {"caption": "c", "chunks": chunks})
+    text = performance.chunks_table(tmp_path)
+    assert "1.50" in text and "all" in text and "1.33" in text  # 1 200 s actual / 900 s predicted
+    assert performance.chunks_figure(tmp_path) is not None
+    assert "not measured" in performance.precision_table(tmp_path)
+
+
+def test_pilots_table_shows_each_pilot_beside_chance(tmp_path):
+    pilot = {"pilot": 1, "experiment": "tm", "seed": 2, "k": 8, "arch": "resnet18", "wall_s": 144.5,
+             "pt_test_accuracy": 0.731, "chance": 1 / 30, "transfer": [0.99, 0.80]}
+    _bench(tmp_path, "pilots", {"note": "n", "code": "c", "pilots": [pilot]})
+    text = reproducibility.pilots_table(str(tmp_path))
+    assert "0.731" in text and "0.033" in text and "0.800" in text and "arch resnet18, k 8" in text
+
+
+@pytest.mark.parametrize("only,panels", [("cifar10", 4), ("cifar10/pt_samples", 1)])
+def test_only_selects_a_panel_or_a_whole_dataset(only, panels):
+    jobs = runner.select_jobs(experiment("cifar_tvo"), "smoke", None, only, (1, 1))
+    assert len({j.panel for j in jobs}) == panels and all(j.config["dataset"] == "cifar10" for j in jobs)
+    with pytest.raises(ValueError, match="unknown panel 'cifar1'"):
+        runner.select_jobs(experiment("cifar_tvo"), "smoke", None, "cifar1", (1, 1))
+
+
+def test_plan_charges_a_shared_pretrained_model_once():
+    exp = experiment("tvo")
+    jobs = runner.select_jobs(exp, "cpu", [0], None, (1, 1))
+    keys = [exp.shared(j.config, "cpu")[0] for j in jobs]
+    assert len(set(keys)) == 24 and len(keys) == 38  # the paper's 30 pretrainings per seed collapse to 24
+    p = runner.plan(exp, "cpu", [0], max_minutes=1e6)
+    naive = sum(exp.cost(j.config, "cpu") for j in jobs)
+    assert p["total_minutes"] * 60 < naive and p["rates"].startswith(("measured", "planning"))
