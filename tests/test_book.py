@@ -159,6 +159,23 @@ def test_notebook_is_parameterized_hidden_and_clean(name):
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
 
 
+@pytest.mark.parametrize("name", build.notebook_names(build.layout(REPO)))
+def test_notebook_is_thin(name):
+    """A parameters cell, calls into the package, and prose: at most 60 code lines, no function or class definitions,
+    no lambdas, no loops, no private names of the package."""
+    code = [
+        line
+        for c in _cells(name)
+        if c["cell_type"] == "code"
+        for line in "".join(c["source"]).splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert len(code) <= 60, f"{len(code)} code lines"
+    text = "\n".join(code)
+    assert not re.search(r"^\s*(def|class|for|while) |lambda\b", text, re.M), "logic belongs in the package"
+    assert not re.search(r"\.\_[a-z]\w*|import _\w+|from invtl\S* import .*\b_\w+", text), "no private names"
+
+
 def test_toc_lists_every_notebook_and_every_prose_chapter_exists():
     import yaml
 

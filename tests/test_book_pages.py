@@ -54,12 +54,21 @@ def _bench(tmp_path, name: str, data: dict) -> None:
 def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path):
     assert "not measured" in performance.train_table(tmp_path) and "no GPU" in performance.train_table(tmp_path)
     rows = [{"width": 0.25, "path": p, "img_s": v} for p, v in (("(a) x", 400.0), ("(b) y", 1600.0), ("(c) z", 1700.0))]
-    _bench(tmp_path, "train", {"device": "CPU (2 cores)", "rows": rows,
-                               "ratios": {"0.25": {"ours_vs_original": 4.0, "ours_vs_ceiling": 0.94}}})
+    _bench(
+        tmp_path,
+        "train",
+        {
+            "device": "CPU (2 cores)",
+            "rows": rows,
+            "ratios": {"0.25": {"ours_vs_original": 4.0, "ours_vs_ceiling": 0.94}},
+        },
+    )
     text = performance.train_table(tmp_path)
     assert "1,600" in text and "4.00 (of (c): 0.94)" in text and "4.26" in text
-    chunks = [{"chunk": "tm-1of1", "predicted_s": 600, "actual_s": 900, "start": "2026-12-02T16:21:20Z"},
-              {"chunk": "tvo-1of2", "predicted_s": 300, "actual_s": 300, "start": "2026-12-02T17:00:00Z"}]
+    chunks = [
+        {"chunk": "tm-1of1", "predicted_s": 600, "actual_s": 900, "start": "2026-12-02T16:21:20Z"},
+        {"chunk": "tvo-1of2", "predicted_s": 300, "actual_s": 300, "start": "2026-12-02T17:00:00Z"},
+    ]
     _bench(tmp_path, "chunks", {"caption": "c", "chunks": chunks})
     text = performance.chunks_table(tmp_path)
     assert "1.50" in text and "all" in text and "1.33" in text  # 1 200 s actual / 900 s predicted
@@ -68,8 +77,17 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
 
 
 def test_pilots_table_shows_each_pilot_beside_chance(tmp_path):
-    pilot = {"pilot": 1, "experiment": "tm", "seed": 2, "k": 8, "arch": "resnet18", "wall_s": 144.5,
-             "pt_test_accuracy": 0.731, "chance": 1 / 30, "transfer": [0.99, 0.80]}
+    pilot = {
+        "pilot": 1,
+        "experiment": "tm",
+        "seed": 2,
+        "k": 8,
+        "arch": "resnet18",
+        "wall_s": 144.5,
+        "pt_test_accuracy": 0.731,
+        "chance": 1 / 30,
+        "transfer": [0.99, 0.80],
+    }
     _bench(tmp_path, "pilots", {"note": "n", "code": "c", "pilots": [pilot]})
     text = reproducibility.pilots_table(str(tmp_path))
     assert "0.731" in text and "0.033" in text and "0.800" in text and "arch resnet18, k 8" in text
@@ -91,3 +109,19 @@ def test_plan_charges_a_shared_pretrained_model_once():
     p = runner.plan(exp, "cpu", [0], max_minutes=1e6)
     naive = sum(exp.cost(j.config, "cpu") for j in jobs)
     assert p["total_minutes"] * 60 < naive and p["rates"].startswith(("measured", "planning"))
+
+
+def test_book_builds_the_checkout_it_runs_in(tmp_path, monkeypatch):
+    """`invtl book` run in a second clone builds that clone, not the tree the package was installed from."""
+    clone = tmp_path / "clone"
+    (clone / "notebooks").mkdir(parents=True)
+    (clone / "_toc.yml").write_text("format: jb-book\n")
+    (clone / "notebooks" / "only.ipynb").write_text("{}")
+    monkeypatch.chdir(clone / "notebooks")
+    where = build.layout()
+    assert where.root == clone and build.notebook_names(where) == ["only"]
+    assert where.generated == clone / "book" / "_generated" and where.index == clone / "_build" / "html" / "index.html"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="not inside an invtl checkout"):
+        build.layout()
+    assert build.layout(clone).root == clone

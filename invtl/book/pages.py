@@ -182,3 +182,101 @@ def claim_tests(ids: Sequence[str]) -> str:
     from invtl import claims
 
     return "\n\n".join(f"**The test behind {cid}.** {claims.TESTS[cid]}" for cid in ids)
+
+
+def own_task_accuracy(name: str, record: dict) -> tuple[float, float] | None:
+    """(held-out accuracy of a record's pretrained model on its own task, chance), or None (untrained reference)."""
+    result = record["result"]
+    own = result.get("training") or result.get("pretraining")
+    if own is None or record["config"].get("group") == "untrained":
+        return None
+    chance = result.get("chance")
+    if isinstance(chance, dict):
+        chance = chance["pretraining"]
+    return own["test_accuracy"], chance or 1 / 30
+
+
+def learning_table(profile: str, results: str | None, seeds=None) -> str:
+    """Did the models learn? Per experiment: the pretrained models' held-out accuracy on their own task (median,
+    minimum), how many are under twice chance (their comparisons are untestable), and how many reach 0.85 (the cpu
+    profile's calibration target)."""
+    from invtl.experiments import SPECS
+    from invtl.verdict import learned_bar
+
+    rows = []
+    for name in SPECS:
+        seen, accs = set(), []
+        for r in load(name, profile, results, seeds):
+            own = own_task_accuracy(name, r)
+            key = (r["config"].get("seed"), model_identity(r))
+            if own is None or key in seen:
+                continue
+            seen.add(key)
+            accs.append((own[0], learned_bar(round(1 / own[1]))))
+        if not accs:
+            rows.append((name, 0, "–", "–", "–", "–"))
+            continue
+        values = sorted(a for a, _ in accs)
+        median = (
+            values[len(values) // 2]
+            if len(values) % 2
+            else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+        )
+        rows.append(
+            (
+                name,
+                len(values),
+                f"{median:.3f}",
+                f"{values[0]:.3f}",
+                sum(a < bar for a, bar in accs),
+                sum(a >= 0.85 for a in values),
+            )
+        )
+    return html_table(
+        ("experiment", "pretrained models", "median held-out acc.", "minimum", "under twice chance", "at least 0.85"),
+        rows,
+        caption=f"Did the models learn? Profile {profile}: each distinct pretrained model once (a model "
+        "shared by several jobs counts once), its held-out accuracy on its own pretraining task",
+    )
+
+
+def model_identity(record: dict) -> str:
+    """What identifies a record's pretrained model: its job's config without the transfer-only settings."""
+    import json
+
+    c = record["config"]
+    keep = {
+        k: v
+        for k, v in c.items()
+        if k
+        not in (
+            "panel",
+            "value",
+            "lp_epochs",
+            "ft_epochs",
+            "ft_sizes",
+            "n_lp",
+            "eval_transforms",
+            "data_types",
+            "lp_min_steps",
+            "ft_min_steps",
+        )
+    }
+    result = record["result"]
+    return json.dumps(
+        [
+            keep.get("seed"),
+            result.get("arch"),
+            result.get("pt_classes"),
+            result.get("n_pt"),
+            result.get("pt_transforms"),
+            c.get("k"),
+            c.get("arch"),
+            c.get("group"),
+            c.get("train_transform"),
+            c.get("pt_task"),
+            c.get("variant") if c.get("pt_task") != "C&C" else None,
+            c.get("dataset"),
+        ],
+        default=str,
+    )

@@ -1,6 +1,8 @@
 """The `invtl` command line. Run `invtl --help`, or `invtl COMMAND --help` for each command.
 
-`parser` builds the arguments and their help; `commands` holds what each command does."""
+`parser` builds the arguments and their help; `commands` holds what each command does. No traceback reaches
+the user: bad input and unusable paths are one line and exit 2, any other OS error one line and exit 1,
+Ctrl-C one line and exit 130."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 HANDLERS = {
     ("data", "preview"): commands.preview,
+    ("data", "si-score-manifest"): commands.si_score_manifest,
     ("bench", "data"): commands.bench_data,
     ("bench", "train"): commands.bench_train,
     ("bench", "compile"): commands.bench_compile,
+    ("bench", "precision"): commands.bench_precision,
     ("run", None): commands.run,
     ("book", None): commands.book,
     ("claims", None): commands.claims,
     ("plan", None): commands.plan,
+    ("status", None): commands.status,
     ("store", "check"): commands.store_check,
 }
 
@@ -39,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, IndexError, ConnectionError) as err:
         print(f"invtl: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        print(f"invtl: error: {err.strerror or (str(err).splitlines() or [''])[0]}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as err:
+        kept = f"; {err.kept} results kept" if hasattr(err, "kept") else ""
+        print(f"invtl: interrupted{kept}; run the same command to resume", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

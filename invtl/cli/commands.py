@@ -5,12 +5,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+
+def _results_dir(args: argparse.Namespace) -> int | None:
+    """For a read-only command: exit code 2 (and one line) when --results names no directory."""
+    if args.results and not Path(args.results).expanduser().is_dir():
+        print(f"invtl: error: results directory {args.results} does not exist", file=sys.stderr)
+        return 2
+    return None
+
+
+def _summary(name: str, profile: str, counts: dict[str, int]) -> str:
+    return (
+        f"{name} [{profile}]: {counts.get('computed', 0)} computed, {counts.get('skipped', 0)} already stored"
+        + (f", {counts['missing']} not run (missing data)" if counts.get("missing") else "")
+        + (f", {counts['busy']} being computed by another process" if counts.get("busy") else "")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from invtl.engine import runner
     from invtl.experiments import experiment
 
+    if args.executor != "local":
+        return submit(args)
     counts = runner.run(
         experiment(args.experiment),
         args.profile,
@@ -24,14 +43,81 @@ def run(args: argparse.Namespace) -> int:
         source=args.source,
         precision=args.precision,
     )
-    print(
-        f"{args.experiment} [{args.profile}]: {counts['computed']} computed, {counts['skipped']} already stored"
-        + (f", {counts['missing']} not run (missing data)" if counts["missing"] else "")
-    )
-    if counts["missing"] and not counts["computed"] and not counts["skipped"]:
+    print(_summary(args.experiment, args.profile, counts))
+    if counts["missing"] and not counts["computed"] and not counts["skipped"] and not counts["busy"]:
         print(f"invtl: error: no {args.experiment} job could run: its data is missing on this machine", file=sys.stderr)
         return 1
     return 0
+
+
+def submit(args: argparse.Namespace) -> int:
+    """`invtl run --executor slurm|submitit-local`: the chunks as one job array; with --wait, their outcome."""
+    from invtl.engine import executors
+
+    if args.shard or args.force:
+        flag = "--shard" if args.shard else "--force"
+        raise ValueError(
+            f"{flag} works with --executor local only; the executors submit the chunks of `invtl plan` "
+            "that hold missing results"
+        )
+    grid = executors.Grid(
+        args.experiment,
+        args.profile,
+        seeds=args.seeds,
+        only=args.only,
+        legacy=tuple(args.legacy),
+        source=args.source,
+        results=args.results,
+        device=args.device,
+        precision=args.precision,
+    )
+    resources = executors.Resources(
+        partition=args.partition,
+        time_min=executors.parse_time(args.time) if args.time else None,
+        cpus_per_task=args.cpus_per_task,
+        gpus_per_node=args.gpus_per_node,
+        mem=args.mem,
+        array_parallelism=args.array_parallelism,
+        extra=executors.parse_extra(args.slurm_extra),
+    )
+    jobs, chunks, n, folder = executors.submit(grid, args.executor, resources, args.max_minutes, args.logs)
+    if not jobs:
+        print(f"{args.experiment} [{args.profile}]: nothing to submit, every result is stored")
+        return 0
+    ids = sorted({j.job_id.split("_")[0] for j in jobs})
+    print(
+        f"{args.experiment} [{args.profile}]: submitted {len(jobs)} of {n} chunks ({args.executor} job "
+        f"{', '.join(ids)}); logs in {folder}"
+    )
+    if not args.wait:
+        print(f"follow with: invtl status --profile {args.profile}")
+        return 0
+    try:
+        counts, failures = executors.wait(jobs, chunks, n, args.executor)
+    except KeyboardInterrupt:
+        print(
+            f"invtl: stopped waiting; the tasks keep running; follow with: invtl status --profile {args.profile}",
+            file=sys.stderr,
+        )
+        return 130
+    print(_summary(args.experiment, args.profile, counts))
+    for failure in failures:
+        print(f"invtl: error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from invtl.engine import status as status_mod
+    from invtl.experiments import check
+
+    if (code := _results_dir(args)) is not None:
+        return code
+    for name in args.only or []:
+        check(name)
+    report = status_mod.status(args.profile, args.results, args.only)
+    print(json.dumps(report, indent=1) if args.json else status_mod.format_status(report, args.profile))
+    bad = any(s["corrupt"] or s.get("submission", {}).get("failed") for s in report.values())
+    return 1 if bad else 0
 
 
 def plan(args: argparse.Namespace) -> int:
@@ -72,12 +158,16 @@ def plan(args: argparse.Namespace) -> int:
     )
     for command, minutes in zip(commands, p["shard_minutes"]):
         print(f"  {command}   # ~{minutes:.1f} min")
+    chunks = f" --max-minutes {args.max_minutes:g}" if args.max_minutes != 8.0 else ""
+    print(f"or all as one SLURM job array: {commands[0].rsplit(' --shard', 1)[0]}{chunks} --executor slurm --wait")
     return 0
 
 
 def claims(args: argparse.Namespace) -> int:
     from invtl import claims as claims_mod
 
+    if (code := _results_dir(args)) is not None:
+        return code
     claims_mod.main(args)
     return 0
 
@@ -86,10 +176,9 @@ def store_check(args: argparse.Namespace) -> int:
     from invtl.engine import runner, store
     from invtl.experiments import SPECS, experiment
 
+    if (code := _results_dir(args)) is not None:
+        return code
     root = store.Store(args.results) if args.results else store.Store()
-    if args.results and not root.root.is_dir():
-        print(f"invtl: error: results directory {root.root} does not exist", file=sys.stderr)
-        return 2
     report = {}
     for name in args.only or SPECS:
         exp = experiment(name)
@@ -167,6 +256,19 @@ def bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_precision(args: argparse.Namespace) -> int:
+    from invtl.engine import bench
+
+    r = bench.bench_precision(profile=args.profile, ks=args.ks, seeds=args.seeds)
+    if args.json:
+        print(json.dumps(r, indent=1))
+    else:
+        print(r["caption"])
+        for q in r["fp32"]:
+            print(f"  {q}: fp32 {r['fp32'][q]:.3f}, bf16 {r['bf16'][q]:.3f} ({r['bf16'][q] - r['fp32'][q]:+.3f})")
+    return 0
+
+
 def bench_compile(args: argparse.Namespace) -> int:
     from invtl.engine import bench
 
@@ -207,6 +309,10 @@ def bench_data(args: argparse.Namespace) -> int:
 def preview(args: argparse.Namespace) -> int:
     from invtl.t2d import preview as preview_mod
 
+    out_dir = Path(args.out).expanduser().resolve().parent
+    if not out_dir.is_dir():
+        print(f"invtl: error: --out {args.out}: directory {out_dir} does not exist", file=sys.stderr)
+        return 2
     img = preview_mod.preview(
         args.transforms,
         args.objects,
@@ -220,4 +326,18 @@ def preview(args: argparse.Namespace) -> int:
     )
     img.save(args.out)
     print(f"wrote {args.out}")
+    return 0
+
+
+def si_score_manifest(args: argparse.Namespace) -> int:
+    from invtl import paths
+    from invtl.t2d import si_score, sources
+
+    root = paths.readable_dir(args.directory, "SI-Score copy")
+    text = json.dumps(si_score.make_manifest(root, sources.si_score_files(root), args.revision), indent=1) + "\n"
+    if args.out:
+        paths.atomic_write(args.out, text.encode())
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
     return 0

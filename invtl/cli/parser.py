@@ -21,6 +21,8 @@ EPILOG = """examples:
   invtl run tm --profile smoke                  # compute a grid into results/ (resumes where it stopped)
   invtl plan tvo --profile fast                 # split a grid into chunks of under 8 minutes
   invtl run tvo --profile fast --shard 2/4 --device cuda   # one of those chunks
+  invtl run tvo --profile fast --executor slurm --partition gpu --gpus-per-node 1 --wait   # all, as a job array
+  invtl status --profile fast                   # done/total, running, failed and time left per experiment
   invtl claims --profile smoke                  # the paper's claims C1-C8: paper value, ours, verdict
   invtl book                                    # execute the notebooks, build the book (_build/html/index.html)
   invtl bench data                              # batched generation vs the original-like PIL pipeline
@@ -70,6 +72,48 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_cluster_args(run: argparse.ArgumentParser) -> None:
+    cluster = run.add_argument_group(
+        "cluster",
+        "With --executor slurm the chunks of `invtl plan` (at --max-minutes) that hold missing results are "
+        "submitted as one SLURM job array through submitit; submitit-local runs them as local processes.",
+    )
+    cluster.add_argument(
+        "--executor",
+        default="local",
+        choices=("local", "slurm", "submitit-local"),
+        help="local (in this process; the default), slurm or submitit-local",
+    )
+    cluster.add_argument("--wait", action="store_true", help="wait for every task, with a progress bar")
+    cluster.add_argument(
+        "--max-minutes", type=float, default=8.0, help="estimated minutes per chunk (task) (default 8)"
+    )
+    cluster.add_argument("--partition", default=None, help="SLURM partition (default: the cluster's)")
+    cluster.add_argument(
+        "--time",
+        default=None,
+        help="time limit per task: MINUTES, H:MM:SS or D-HH:MM:SS (default: twice the longest chunk's "
+        "estimate plus 10 minutes; a task that runs out is requeued and resumes)",
+    )
+    cluster.add_argument("--cpus-per-task", type=int, default=None, help="CPU cores per task")
+    cluster.add_argument("--gpus-per-node", type=int, default=None, help="GPUs per task")
+    cluster.add_argument("--mem", default=None, help="memory per task, SLURM syntax, e.g. 32G")
+    cluster.add_argument("--array-parallelism", type=int, default=None, help="at most this many tasks at once")
+    cluster.add_argument(
+        "--slurm-extra",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other sbatch option, e.g. qos=high account=lab constraint=a100",
+    )
+    cluster.add_argument(
+        "--logs",
+        default=None,
+        metavar="DIR",
+        help="log folder the compute nodes can see (default: $INVTL_CACHE/submitit/PROFILE/EXPERIMENT)",
+    )
+
+
 def build() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="invtl",
@@ -101,6 +145,19 @@ def build() -> argparse.ArgumentParser:
         "--per-transform", action="store_true", help="one row per transform instead of one composed row"
     )
     preview.add_argument("--out", default="preview.png", help="output PNG path (default preview.png)")
+    manifest = data.add_parser(
+        "si-score-manifest",
+        help="write the SI-Score manifest (commit and sha256 per file) of a local copy",
+        description="Hash every file invtl reads from a copy of the SI-Score dataset repository (its README and "
+        "the images of its configs) and print the manifest that pins it (invtl/t2d/si_score_manifest.json): "
+        "the commit it was taken at and each file's sha256. Downloads and INVTL_SI_SCORE_DIR copies are "
+        "then checked against it.",
+    )
+    manifest.add_argument("directory", help="the copy (e.g. a Hugging Face snapshot directory, named by its commit)")
+    manifest.add_argument(
+        "--revision", default=None, help="its commit hash (default: the directory's name when it is one)"
+    )
+    manifest.add_argument("--out", default=None, metavar="FILE", help="write here instead of printing")
 
     run = commands.add_parser(
         "run",
@@ -129,6 +186,7 @@ def build() -> argparse.ArgumentParser:
         "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
     )
     run.add_argument("--force", action="store_true", help="recompute results that are already stored")
+    _add_cluster_args(run)
 
     plan = commands.add_parser(
         "plan",
@@ -168,6 +226,21 @@ def build() -> argparse.ArgumentParser:
         help="print a JSON list, one object per claim with its verdict "
         "(holds, partial, fails, untestable, not run) and provenance",
     )
+
+    status = commands.add_parser(
+        "status",
+        help="done/total, running, failed jobs and time left per experiment",
+        description="For one profile and each experiment: jobs done out of the grid's total, corrupt records, "
+        "jobs running now (their lock is held), the tasks of the latest SLURM or submitit submission still "
+        "queued (from squeue) or failed (with their log files), and the time left estimated from the plan's "
+        "costs. Exit 1 when a task failed or a record is corrupt.",
+    )
+    status.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    status.add_argument(
+        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
+    )
+    status.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
+    status.add_argument("--json", action="store_true", help="print one JSON object: experiment -> its status")
 
     store = commands.add_parser("store", help="inspect the results store").add_subparsers(dest="action", required=True)
     check = store.add_parser(
@@ -273,6 +346,21 @@ def build() -> argparse.ArgumentParser:
     bench_train.add_argument("--no-rates", dest="rates", action="store_false", help="skip the per-architecture rates")
     bench_train.add_argument("--source", default="offline", help="object source (default offline)")
     bench_train.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench_precision = bench.add_parser(
+        "precision",
+        help="fp32 against bf16 on the E-6 cpu configuration: do the accuracies agree?",
+        description="Train the same E-6 jobs (rows --ks of ResNet-18, the profile's seeds) in fp32 and in bf16 "
+        "autocast, into throw-away stores, and compare the mean pretraining and probe accuracies (they should agree "
+        "within 0.02). Slow: it trains every job twice.",
+    )
+    bench_precision.add_argument(
+        "--profile", default="cpu", help="profile whose E-6 configuration to train (default cpu)"
+    )
+    bench_precision.add_argument(
+        "--ks", nargs="+", type=int, default=[4, 8], help="rows k of the E-6 matrix (default 4 8)"
+    )
+    bench_precision.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids (default: the profile's)")
+    bench_precision.add_argument("--json", action="store_true", help="print one JSON object")
     bench_compile = bench.add_parser(
         "compile",
         help="torch.compile against eager: warm-up, img/s, break-even",

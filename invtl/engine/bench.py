@@ -6,6 +6,7 @@ import os
 import platform
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -360,4 +361,71 @@ def bench_compile(
         **out,
         "pays_from_images": round(extra / gain) if gain > 0 else None,
         "machine": machine(),
+    }
+
+
+def bench_precision(
+    experiment_name: str = "tm",
+    profile: str = "cpu",
+    arch: str = "resnet18",
+    ks: Sequence[int] = (4, 8),
+    seeds: Sequence[int] | None = None,
+    results: str | None = None,
+) -> dict:
+    """Does bf16 change the science? The same jobs of a grid (E-6: the `ks` rows of `arch`) trained in fp32 and in
+    bf16, into throw-away stores with their own checkpoint caches: mean pretraining and probe accuracies of each."""
+    import tempfile
+
+    from invtl.engine import runner, store
+    from invtl.experiments import experiment
+
+    exp = experiment(experiment_name)
+    jobs = [
+        j for j in runner.select_jobs(exp, profile, list(seeds) if seeds else None, arch, (1, 1)) if j.config["k"] in ks
+    ]
+    out, cache = {}, os.environ.get("INVTL_CACHE")
+    for precision in ("fp32", "bf16"):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["INVTL_CACHE"] = str(Path(tmp) / "cache")
+            try:
+                pick = runner.Experiment(
+                    exp.name,
+                    exp.description,
+                    exp.panels,
+                    lambda *a, jobs=jobs: jobs,
+                    exp.default_seeds,
+                    exp.cost,
+                    exp.legacy,
+                    exp.result_keys,
+                )
+                runner.run(
+                    pick, profile, device="cpu", results=str(Path(tmp) / "results"), precision=precision, progress=False
+                )
+                records = store.Store(Path(tmp) / "results").results(profile, exp.name)
+            finally:
+                if cache is None:
+                    os.environ.pop("INVTL_CACHE", None)
+                else:
+                    os.environ["INVTL_CACHE"] = cache
+        pt = [r["result"]["pretraining"]["test_accuracy"] for r in records]
+        lp = [t["test_accuracy"] for r in records for t in r["result"]["transfer"]]
+        out[precision] = {"pretraining": sum(pt) / len(pt), "probes": sum(lp) / len(lp)}
+        out[f"{precision}_wall_s"] = round(sum(r["provenance"]["wall_time_s"] for r in records))
+    seeds_used = sorted({j.config["seed"] for j in jobs})
+    agree = all(abs(out["bf16"][q] - out["fp32"][q]) <= 0.02 for q in out["fp32"])
+    return {
+        "benchmark": "precision",
+        "experiment": experiment_name,
+        "profile": profile,
+        "arch": arch,
+        "ks": list(ks),
+        "seeds": seeds_used,
+        "jobs": len(jobs),
+        **out,
+        "agree_within_0.02": agree,
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "caption": f"E-6 {profile} configuration, {arch}, rows k = {', '.join(map(str, ks))}, seeds "
+        f"{', '.join(map(str, seeds_used))} ({len(jobs)} pretrainings, {8 * len(jobs)} probes each way): "
+        f"mean held-out accuracies in fp32 and in bf16 autocast",
     }
