@@ -205,7 +205,7 @@ def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
 
     exp = use(tm.run_job)
     counts = runner.run(exp, "smoke", device="cpu", progress=False)
-    assert counts == {"computed": 1, "skipped": 1, "missing": 0}
+    assert counts == {"computed": 1, "skipped": 1, "missing": 0, "busy": 0}
     files = sorted((tmp_path / "results" / "smoke" / "tm").glob("*.json"))
     assert len(files) == 2 and kept in [f.read_text() for f in files]
 
@@ -214,7 +214,7 @@ def test_killed_grid_resumes_and_keeps_finished_results(tmp_path, monkeypatch):
     victim.write_text(kept[: len(kept) // 2])
     with pytest.warns(UserWarning, match=victim.name):
         counts = runner.run(exp, "smoke", device="cpu", progress=False)
-    assert counts == {"computed": 1, "skipped": 1, "missing": 0}
+    assert counts == {"computed": 1, "skipped": 1, "missing": 0, "busy": 0}
     assert json.loads(victim.read_text())["result"]["transfer"]
 
 

@@ -69,10 +69,12 @@ def test_store_table_lists_models_seeds_and_incomplete_ones(stored):
     assert "No ResNet-18" in figures.store_table(analysis.ratio_frame([]), "cpu")
 
 
-def test_own_task_table_is_empty_without_training_records(stored):
+def test_own_task_table_of_stored_records_and_without_training_records(stored):
     _, records, _ = stored
-    assert all("training" not in r["result"] for r in records)  # the it grid does not record it (yet)
-    assert figures.own_task_table(records) == ""
+    assert all("training" in r["result"] for r in records)  # every it job records its model's own-task accuracy
+    assert "0.033" in figures.own_task_table(records)  # chance, 1/30
+    bare = [dict(r, result={k: v for k, v in r["result"].items() if k != "training"}) for r in records]
+    assert figures.own_task_table(bare) == ""
 
 
 def test_own_task_table_shows_mean_ci_and_chance():

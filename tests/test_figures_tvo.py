@@ -33,7 +33,9 @@ def smoke():
 
 @pytest.fixture(scope="module")
 def cpu():
-    return stored("cpu")
+    """A partial store: the PT-samples panel only, three seeds (synthetic, so the tests do not change when the
+    committed cpu results do)."""
+    return [r for r in synthetic() if r["config"]["panel"] == "pt_samples"]
 
 
 def synthetic(table: str = "E-1a", seeds=(0, 1, 2), noise: float = 0.01) -> list[dict]:
@@ -127,7 +129,9 @@ def test_beside_table_puts_the_paper_next_to_ours_with_interval_and_n(cpu):
     assert "0.945" in html and "0.809" in html  # the paper at 1 000 PT samples
     assert tt.mean_ci(d.mean("same")[i], d.ci("same")[i]) in html and " ± " in html
     assert '<td class="r">3</td>' in html  # n seeds
-    assert html.count("<tr>") == 1 + 4 + 5 + 7 + 5  # header, class relationship, architecture, PT (3 + 5 - 1), FT
+    assert html.count("<tr>") == 1 + 4 + 5 + 5 + 5  # header, class relationship, architecture, PT samples, FT
+    extra = [dict(r, config=dict(r["config"], value=4_000)) for r in cpu if r["config"]["value"] == 1_000]
+    assert tt.beside_table(cpu + extra, "E-1a", "lp").count("<tr>") == 1 + 4 + 5 + 6 + 5  # ours-only x: its own row
 
 
 def test_beside_table_on_synthetic_seeds_recovers_the_paper(smoke):
@@ -174,8 +178,8 @@ def test_e2_parts_per_fine_tuning_size(smoke):
 
 def test_panels_summary_names_complete_and_partial_seeds(cpu):
     text = tf.panels_summary(cpu)
-    assert "**PT samples**: 3 points, seeds 0, 1, 2" in text and text.count("not in this profile/run") == 3
-    partial = [r for r in cpu if not (r["config"]["seed"] == 2 and r["config"]["value"] == 4_000)]
+    assert "**PT samples**: 5 points, seeds 0, 1, 2" in text and text.count("not in this profile/run") == 3
+    partial = [r for r in cpu if not (r["config"]["seed"] == 2 and r["config"]["value"] == 10_000)]
     assert "seeds 0, 1 (incomplete, left out: 2)" in tf.panels_summary(partial)
 
 

@@ -1,4 +1,7 @@
+import json
+import shutil
 import time
+import warnings
 from pathlib import Path
 
 import huggingface_hub
@@ -8,7 +11,8 @@ import torch
 from huggingface_hub.utils import LocalEntryNotFoundError
 from PIL import Image
 
-from invtl.t2d import sources
+from invtl import paths
+from invtl.t2d import si_score, sources
 
 S = 32
 
@@ -262,6 +266,79 @@ def test_hub_offline_mode_fails_fast(monkeypatch):
     with pytest.raises(ConnectionError, match="source='offline'"):
         sources.load("si-score", S)
     assert time.monotonic() - start < 5
+
+
+# ---- pinned SI-Score: copies checked against the manifest (issue 18: unpinned download)
+
+
+def pinned(tmp_path, monkeypatch) -> Path:
+    root = make_snapshot(tmp_path / "snap")
+    manifest = si_score.make_manifest(root, sources.si_score_files(root), "a" * 40)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(si_score, "MANIFEST", tmp_path / "manifest.json")
+    monkeypatch.setenv("INVTL_SI_SCORE_DIR", str(root))
+    sources._load.cache_clear()
+    return root
+
+
+@pytest.mark.parametrize("change", [None, "edit", "extra", "remove"])
+def test_si_score_copies_are_checked_against_the_manifest(tmp_path, monkeypatch, change):
+    root = pinned(tmp_path, monkeypatch)
+    background = root / "data" / "backgrounds" / "a_tall.jpg"
+    if change == "edit":
+        background.write_bytes(background.read_bytes() + b"\0")
+    elif change == "extra":
+        shutil.copy(background, background.with_name("d_new.jpg"))
+    elif change == "remove":
+        background.unlink()
+    if change is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert sources.load("si-score", 32).object_names == ("apple", "mango", "zebra")
+        return
+    problem = {"edit": "a_tall.jpg differs", "extra": "d_new.jpg not in the manifest", "remove": "a_tall.jpg missing"}
+    with pytest.raises(ValueError, match=problem[change]) as e:
+        sources.load("si-score", 32)
+    assert str(root) in str(e.value) and "aaaaaaaaaaaa" in str(e.value)
+
+
+def test_the_pinned_revision_is_downloaded_and_an_unpinned_manifest_warns(tmp_path, monkeypatch):
+    assert si_score.load_manifest()["repo"] == sources.SI_SCORE_REPO  # the shipped manifest parses
+    pinned(tmp_path, monkeypatch)
+    assert si_score.revision() == "a" * 40
+    monkeypatch.setenv("INVTL_SI_SCORE_REVISION", "b" * 40)
+    assert si_score.revision() == "b" * 40
+    with pytest.warns(UserWarning, match="used unverified"):  # another revision than the manifest's
+        sources.load("si-score", 32)
+    monkeypatch.delenv("INVTL_SI_SCORE_REVISION")
+    monkeypatch.setattr(si_score, "MANIFEST", Path(si_score.__file__).with_name("si_score_manifest.json"))
+    if si_score.load_manifest()["revision"] is None:
+        assert si_score.revision() == "main"
+        sources._load.cache_clear()
+        monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "fresh-cache"))
+        with pytest.warns(UserWarning, match="holds no commit"):
+            sources.load("si-score", 32)
+
+
+def test_the_manifest_command_writes_what_verifies(tmp_path, monkeypatch, capsys):
+    from invtl.cli import main
+
+    root = pinned(tmp_path, monkeypatch)
+    out = tmp_path / "new.json"
+    assert main(["data", "si-score-manifest", str(root), "--revision", "c" * 40, "--out", str(out)]) == 0
+    manifest = si_score.load_manifest(out)
+    assert manifest["revision"] == "c" * 40 and "README.md" in manifest["files"] and len(manifest["files"]) == 10
+    si_score.verify(root, sources.si_score_files(root), manifest)
+    assert main(["data", "si-score-manifest", str(root), "--revision", "main"]) == 2
+    assert "malformed revision" in capsys.readouterr().err
+
+
+def test_a_missing_si_score_dir_is_missing_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("INVTL_SI_SCORE_DIR", str(tmp_path / "nowhere"))
+    sources._resolve_auto.cache_clear()
+    with pytest.raises(paths.MissingData, match="INVTL_SI_SCORE_DIR"):
+        sources.load("si-score", 32)
+    sources._resolve_auto.cache_clear()
 
 
 # ---- bad input

@@ -40,7 +40,15 @@ def profile_banner(profile: str, experiment: str | None = None) -> None:
             ":::{warning}\nThe numbers on this page come from the **smoke** profile: tiny datasets, a couple of "
             "epochs, narrow networks and a single seed. They show that the pipeline runs end to end and that the "
             "book is generated from the results store; they are **not evidence for or against the paper's "
-            "findings**. Rebuild the book with `--profile fast` or `--profile paper` for those.\n:::"
+            "findings**. Rebuild the book with `--profile cpu` (or `fast` / `paper` on a GPU) for those.\n:::"
+        )
+    elif profile == "cpu":
+        md(
+            ":::{note}\nThe numbers on this page come from the **cpu** profile: every panel of the paper's grid at "
+            "CPU scale (narrow networks, fewer samples and epochs, 3 seeds), computed on a 2-core CPU because no GPU "
+            "has been lent to this project. The paper's findings are comparisons, which can show at this scale when "
+            "the models learn; absolute accuracies cannot match the paper's. Each verdict says which parts did not "
+            "run and which models did not learn; the settings table gives every setting and why it differs.\n:::"
         )
     elif profile != "paper":
         md(

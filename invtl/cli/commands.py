@@ -257,9 +257,9 @@ def bench_train(args: argparse.Namespace) -> int:
 
 
 def bench_precision(args: argparse.Namespace) -> int:
-    from invtl.engine import bench
+    from invtl.engine import bench_settings
 
-    r = bench.bench_precision(profile=args.profile, ks=args.ks, seeds=args.seeds)
+    r = bench_settings.bench_precision(profile=args.profile, ks=args.ks, seeds=args.seeds)
     if args.json:
         print(json.dumps(r, indent=1))
     else:
@@ -270,9 +270,9 @@ def bench_precision(args: argparse.Namespace) -> int:
 
 
 def bench_compile(args: argparse.Namespace) -> int:
-    from invtl.engine import bench
+    from invtl.engine import bench_settings
 
-    r = bench.bench_compile(args.model, args.width, args.device, args.precision)
+    r = bench_settings.bench_compile(args.model, args.width, args.device, args.precision)
     if args.json:
         print(json.dumps(r, indent=1))
     else:

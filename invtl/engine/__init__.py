@@ -1,3 +1,3 @@
 """The training and measurement engine: models, pretraining / probing / fine-tuning, invariance, the
-results store, the grid runner, cost estimates and benchmarks. Experiments build on it; it knows
-nothing about any experiment."""
+results store and its locks, the grid runner, its executors (SLURM through submitit) and status, cost
+estimates and benchmarks. Experiments build on it; it knows nothing about any experiment."""

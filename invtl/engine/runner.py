@@ -6,11 +6,18 @@ result. Jobs whose result is already stored are skipped, so an interrupted grid 
 stopped; `force` recomputes. `shard=(k, n)` runs every n-th job starting at the k-th (1-based),
 so independent machines or a Slurm array can share one grid and write into one results directory.
 Pretrained models shared by several jobs are cached as checkpoints (`Context.pretrained`).
+
+Many writers: a job is computed under a lock beside its result, taken without waiting, so a second run of
+the same grid skips what the first is computing ("busy") and concurrent runs split the work; a checkpoint
+is trained under its own lock, which a second job needing it waits for and then loads. Before any compute
+the results, cache and checkpoint directories must be writable and the data roots readable
+(`preflight`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -22,8 +29,9 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
+from invtl import paths
+from invtl.engine import locks, timing
 from invtl.engine import store as store_mod
-from invtl.engine import timing
 from invtl.engine.timing import phase
 from invtl.engine.train import Runtime, resolve_precision
 from invtl.paths import MissingData
@@ -66,20 +74,42 @@ class Context:
 
     def pretrained(self, config: dict, build: Callable[[], nn.Module], train: Callable[[nn.Module], None]) -> nn.Module:
         """The model `build()` trained by `train(model)`, loaded from the checkpoint of `config` (a JSON dict
-        naming everything that determines the weights) when one exists and was made for that config.
+        naming everything that determines the weights) when one exists and was made for that config; a
+        checkpoint of another config or shape is named in a warning and retrained. One process trains a
+        checkpoint at a time (its lock); another that needs it waits, then loads it.
         Each model lives in its fastest layout (`Model.memory_format`)."""
         key = store_mod.config_key(config)
         path = store_mod.checkpoint_dir() / f"{key}.pt"
-        model = build()
-        model = model.to(self.device, memory_format=getattr(model, "memory_format", torch.contiguous_format))
-        state = store_mod.load_checkpoint(path, key)
-        if state is not None:
-            model.load_state_dict(state)
-            return model
-        train(model)
-        with phase("io"):
-            store_mod.save_checkpoint(path, model.state_dict(), key)
+
+        def fresh() -> nn.Module:
+            model = build()
+            return model.to(self.device, memory_format=getattr(model, "memory_format", torch.contiguous_format))
+
+        with locks.hold(path.with_suffix(".pt.lock")):
+            model = fresh()
+            state = store_mod.load_checkpoint(path, key)
+            if state is not None:
+                try:
+                    model.load_state_dict(state)
+                    return model
+                except RuntimeError as e:  # same key, other architecture (e.g. changed model code)
+                    first = (str(e).strip().splitlines() or [""])[0]
+                    warnings.warn(
+                        f"ignoring checkpoint {path}: does not fit the model ({first}); retraining", stacklevel=2
+                    )
+                    model = fresh()  # load_state_dict copies what fits before it raises
+            train(model)
+            with phase("io"):
+                store_mod.save_checkpoint(path, model.state_dict(), key)
         return model
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a grid: `kept` results of the selected jobs are in the store (computed or found there)."""
+
+    def __init__(self, kept: int) -> None:
+        super().__init__(kept)
+        self.kept = kept
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -117,6 +147,7 @@ def select_jobs(
         if flag not in exp.legacy:
             raise ValueError(f"unknown legacy option {flag!r}; valid: {', '.join(exp.legacy)}")
     check_profile(profile)
+    seeds = list(dict.fromkeys(seeds)) if seeds is not None else None  # `--seeds 0 0` runs seed 0 once
     groups = sorted({p.split("/")[0] for p in exp.panels if "/" in p})
     if only is not None and only not in exp.panels and only not in groups:
         raise ValueError(f"unknown panel {only!r} for {exp.name}; valid: {', '.join([*exp.panels, *groups])}")
@@ -141,7 +172,8 @@ def run(
     precision: str | None = None,
 ) -> dict[str, int]:
     """Compute every missing result of a grid (or one shard of it); returns counts of computed, skipped
-    (already stored) and missing (not run: their data is not on this machine) jobs."""
+    (already stored), missing (not run: their data is not on this machine) and busy (being computed by
+    another process: its lock is held) jobs. Ctrl-C raises `Interrupted`, finished results kept."""
     name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
     dev = resolve_device(device)
@@ -149,7 +181,8 @@ def run(
         dev, resolve_precision(precision or os.environ.get("INVTL_PRECISION", "auto"), dev), progress=progress
     )
     store = store_mod.Store(results) if results else store_mod.Store()
-    counts = {"computed": 0, "skipped": 0, "missing": 0}
+    preflight(store.root)
+    counts = {"computed": 0, "skipped": 0, "missing": 0, "busy": 0}
     todo = []
     for job in jobs:
         if not force and store.load(profile, name, job.config, exp.result_keys) is not None:
@@ -157,32 +190,74 @@ def run(
         else:
             todo.append(job)
     reasons: dict[str, int] = {}
-    for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
-        start = time.perf_counter()
-        timing.take()
-        try:
-            result = job.run(job.config, ctx)
-        except MissingData as e:  # reported by name below; nothing is recorded for the job
-            counts["missing"] += 1
-            reasons[str(e)] = reasons.get(str(e), 0) + 1
-            continue
-        prov = store_mod.provenance(
-            profile=profile,
-            config=job.config,
-            wall_time_s=time.perf_counter() - start,
-            device=str(ctx.device),
-            precision=ctx.precision,
-            phases=timing.take(),
-        )
-        store.save(profile, name, job.config, result, prov)
-        counts["computed"] += 1
+    try:
+        for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
+            lock = locks.try_lock(store.lock_path(profile, name, job.config))
+            if lock is None:
+                counts["busy"] += 1
+                continue
+            try:
+                path = store.path(profile, name, job.config)
+                if not force and path.exists() and store_mod.parse(path, job.config, exp.result_keys)[1] is None:
+                    counts["skipped"] += 1  # finished by another process since the scan above
+                    continue
+                reason = _compute(job, ctx, store, profile, name)
+            finally:
+                lock.release()
+            if reason is None:
+                counts["computed"] += 1
+            else:
+                counts["missing"] += 1
+                reasons[reason] = reasons.get(reason, 0) + 1
+    except KeyboardInterrupt as e:
+        raise Interrupted(counts["computed"] + counts["skipped"]) from e
     for reason, n in reasons.items():
         warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
+    if counts["busy"]:
+        warnings.warn(
+            f"{counts['busy']} {name} job{'s' if counts['busy'] > 1 else ''} skipped: being computed by another "
+            "process (its lock is held); run again to pick up any it leaves",
+            stacklevel=2,
+        )
     if not jobs:
         warnings.warn(
             f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2
         )
     return counts
+
+
+def _compute(job: Job, ctx: Context, store: store_mod.Store, profile: str, name: str) -> str | None:
+    """Run one job and save its record; the reason it could not run when its data is missing, else None."""
+    start = time.perf_counter()
+    timing.take()
+    try:
+        result = job.run(job.config, ctx)
+    except MissingData as e:  # reported by name by the caller; nothing is recorded for the job
+        return str(e)
+    prov = store_mod.provenance(
+        profile=profile,
+        config=job.config,
+        wall_time_s=time.perf_counter() - start,
+        device=str(ctx.device),
+        precision=ctx.precision,
+        phases=timing.take(),
+    )
+    store.save(profile, name, job.config, result, prov)
+    return None
+
+
+def preflight(results: str | os.PathLike) -> None:
+    """Before any compute: the results, cache and checkpoint directories exist or can be created and are
+    writable, and the data roots that exist are readable; else `paths.Unusable` naming the first that is not."""
+    paths.writable_dir(results, "results directory")
+    paths.writable_dir(paths.cache_root(), "cache directory (INVTL_CACHE)")
+    paths.writable_dir(store_mod.checkpoint_dir(), "checkpoint directory")
+    for what, root in (
+        ("data root (INVTL_DATA_ROOT)", paths.data_root()),
+        ("SI-Score directory (INVTL_SI_SCORE_DIR)", os.environ.get("INVTL_SI_SCORE_DIR")),
+    ):
+        if root and os.path.lexists(root):
+            paths.readable_dir(root, what)
 
 
 def plan(
@@ -202,6 +277,8 @@ def plan(
     from invtl.engine.costs import rates
     from invtl.profiles import DEVICE_KIND
 
+    if not (math.isfinite(max_minutes) and max_minutes > 0):
+        raise ValueError(f"invalid --max-minutes {max_minutes}; valid: a positive number of minutes")
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
     seconds = [exp.cost(job.config, kind) for job in jobs]

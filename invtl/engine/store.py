@@ -2,8 +2,11 @@
 
 A run is keyed by a hash of its full configuration; its result is one small JSON file
 `<root>/<profile>/<experiment>/<key>.json` holding {"config", "result", "provenance"}. Files are
-written atomically; a corrupt or mismatching file is reported and treated as absent, so the run is
-recomputed rather than its result used. Checkpoints live outside git under $INVTL_CACHE.
+written atomically, with the mode the umask allows (`paths.atomic_write`); a corrupt or mismatching
+file, or one whose result lacks what its experiment needs, is reported and treated as absent, so the
+run is recomputed rather than its result used. Beside each result, `<key>.json.lock` is held by the
+process computing it (`invtl.engine.locks`). Checkpoints live outside git under $INVTL_CACHE, each
+with the key of the configuration that made it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,21 +39,6 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(_canonical(config).encode()).hexdigest()[:16]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same directory, fsync it, then os.replace it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class Store:
     """JSON results keyed by (profile, experiment, config hash)."""
@@ -72,11 +59,15 @@ class Store:
             return None
         return _read(path, expected_config=config, required=required)
 
+    def lock_path(self, profile: str, experiment: str, config: dict) -> Path:
+        """The lock file beside a result: held by the one process computing it (`invtl.engine.locks`)."""
+        return self.path(profile, experiment, config).with_suffix(".json.lock")
+
     def save(self, profile: str, experiment: str, config: dict, result: dict, provenance: dict) -> Path:
         """Write the record atomically and return its path."""
         path = self.path(profile, experiment, config)
         record = {"config": config, "result": result, "provenance": provenance}
-        _atomic_write(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+        paths.atomic_write(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
         return path
 
     def results(self, profile: str, experiment: str) -> list[dict]:
@@ -175,7 +166,7 @@ def save_checkpoint(path: Path, state_dict: dict, key: str) -> None:
     """torch.save the state dict atomically, with the config key of the job that made it."""
     buffer = io.BytesIO()
     torch.save({"config_key": key, "model": state_dict}, buffer)
-    _atomic_write(Path(path), buffer.getvalue())
+    paths.atomic_write(Path(path), buffer.getvalue())
 
 
 def load_checkpoint(path: Path, key: str) -> dict | None:

@@ -4,7 +4,8 @@
 env INVTL_DATA_ROOT, else ~/.cache/invtl/data), looking in `<root>/<name>` and then `<root>`:
 
 - torchvision's own format (`cifar-10-batches-py/`, `cifar-100-python/`): the original pixels.
-  `download=True` fetches it with torchvision when no local copy is found.
+  `download=True` fetches it with torchvision when no local copy is found. Its pickled batches are
+  read by a restricted unpickler (`SafeUnpickler`): a crafted file cannot run code.
 - an ImageFolder directory `<split>/<class>/<file>` (JPEG, PNG, ...),
 - a zip file `<split>.zip` with members `<split>/<class>/<file>`, read in place.
 
@@ -19,13 +20,15 @@ augmentation is a pure function of (key, index).
 
 from __future__ import annotations
 
+import builtins
+import codecs
 import hashlib
 import io
 import os
 import pickle
-import tempfile
 import warnings
 import zipfile
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -196,10 +199,38 @@ def _torchvision_files(name: str, split: str, path: Path) -> list[Path]:
     return files
 
 
+_NUMPY_GLOBALS = {"_reconstruct": "multiarray", "scalar": "multiarray", "_frombuffer": "numeric"}
+"""numpy's array constructors that its pickles name (as numpy.core.* before numpy 2, numpy._core.* since)."""
+_BUILTINS = ("list", "dict", "bytes", "str", "int", "float", "tuple")
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Loads only what CIFAR batch files hold: dicts, lists, tuples, str, bytes, numbers, numpy arrays and
+    dtypes. Any other global (a function to call, a class to build) is refused before anything runs."""
+
+    def find_class(self, module: str, name: str):
+        if module in ("builtins", "__builtin__") and name in _BUILTINS:
+            return getattr(builtins, name)
+        if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
+            return getattr(np, name)
+        if (module, name) == ("_codecs", "encode"):  # how Python 3 pickles bytes at protocol 2
+            return codecs.encode
+        sub = _NUMPY_GLOBALS.get(name)
+        if sub is not None and module in (f"numpy.core.{sub}", f"numpy._core.{sub}"):
+            for base in ("numpy._core", "numpy.core"):
+                try:
+                    return getattr(import_module(f"{base}.{sub}"), name)
+                except (ImportError, AttributeError):
+                    continue
+        raise pickle.UnpicklingError(f"refused global {module}.{name}: CIFAR batches hold no such object")
+
+
 def _unpickle(path: Path, keys: tuple[str, ...]) -> dict:
     try:
         with open(path, "rb") as f:
-            d = pickle.load(f, encoding="latin1")
+            d = SafeUnpickler(f, encoding="latin1").load()
+        if not isinstance(d, dict):
+            raise TypeError(f"holds a {type(d).__name__}, not a dict")
         missing = [k for k in keys if k not in d]
         if missing:
             raise KeyError(f"no {missing[0]!r} entry")
@@ -308,14 +339,9 @@ def _read_cache(path: Path) -> Loaded | None:
 def _write_cache(path: Path, loaded: Loaded) -> None:
     """Atomic write; a cache that cannot be written only costs the decoding next time."""
     images, labels, classes = loaded
-    tmp = None
+    buffer = io.BytesIO()
+    torch.save({"images": images, "labels": labels, "classes": list(classes)}, buffer)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"images": images, "labels": labels, "classes": list(classes)}, f)
-        os.replace(tmp, path)
+        paths.atomic_write(path, buffer.getvalue())
     except OSError as e:
         warnings.warn(f"could not write the CIFAR cache {path} ({_one_line(e)})", stacklevel=3)
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)

