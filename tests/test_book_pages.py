@@ -30,6 +30,17 @@ def test_default_profile_is_the_first_complete_one(tmp_path):
     assert build.default_profile(tmp_path) == "cpu"
 
 
+def test_bare_book_shows_a_chosen_cpu_profile_without_training(tmp_path, monkeypatch):
+    _store_one_of_each(tmp_path, "cpu")
+    seen = []
+    monkeypatch.setattr(build, "execute", lambda where, name, parameters, log: seen.append(parameters))
+    build.build(results=str(tmp_path), html=False, log=lambda *_: None)
+    assert seen and all(p["profile"] == "cpu" and p["compute"] is False for p in seen)
+    seen.clear()
+    build.build(profile="cpu", results=str(tmp_path), html=False, log=lambda *_: None)
+    assert seen and all(p["compute"] is True for p in seen)  # an explicit profile computes what is missing
+
+
 def test_verdict_overview_links_each_claim_and_colours_rows(tmp_path):
     text = pages.verdict_overview("smoke", str(tmp_path))
     assert text.count('<tr class="invtl-notrun">') == 8

@@ -204,6 +204,12 @@ def build(
     if profile is None:
         profile = default_profile(Path(results).resolve() if results else where.root / "results")
         log(f"invtl book: no --profile given; building the most complete committed profile: {profile}")
+        if profile != "smoke" and compute:
+            # a bare `invtl book` shows what is committed; hours of training need an explicit --profile
+            compute = False
+            log(
+                f"invtl book: showing the stored {profile} results only (pass --profile {profile} to compute missing ones)"
+            )
     check_profile(profile)
     names = notebook_names(where)
     if only is not None and only not in names:
