@@ -122,3 +122,44 @@ def paper_claim_records(seeds=(0, 1)) -> list[dict]:
 
 CHECKS = {"C8": check_c8}
 TESTS = {"C8": C8_TEST}
+
+
+ARCH_NAMES = {"resnet18": "ResNet-18", "vgg11": "VGG-11"}
+UNDERFIT = 0.98
+"""A pretrained model fits its task at the paper's level when its training accuracy reaches this: the paper's k = 8
+model keeps >= 0.98 on every subset of its eight transforms, so its models fitted their tasks at least this well."""
+
+
+def scale_evidence(records: list[dict]) -> tuple[str, str]:
+    """(markdown, reading) for a C8 that does not hold: do the cells that break (a) sit in rows whose pretrained
+    model did not fit its own pretraining task? reading: "scale" when every such row's model is underfit (training
+    accuracy < `UNDERFIT`, so more capacity or steps are the missing ingredient), "non-reproduction" when a row
+    that fitted its task still loses more than the tolerance, "open" when (a) is not broken."""
+    lines, rows = [], []
+    for arch in ("resnet18", "vgg11"):
+        mats, seeds = tm_matrices(records, arch)
+        if not seeds:
+            continue
+        m, n = mats.mean(axis=0), mats.shape[1]
+        fit = {}
+        for r in records:
+            c = r["config"]
+            if c.get("arch") == arch and c["seed"] in seeds:
+                fit.setdefault(c["k"], []).append(r["result"]["pretraining"]["train_accuracy"])
+        fit = {k: float(np.mean(v)) for k, v in fit.items()}
+        broken = sorted({k + 1 for k in range(n) for j in range(k + 1) if m[j, j] - m[k, j] > C8_SUBSET_DROP})
+        worst = {k: max(m[j, j] - m[k - 1, j] for j in range(k)) for k in broken}
+        lines.append(
+            f"- {ARCH_NAMES.get(arch, arch)}, training accuracy of the model pretrained on k transforms: "
+            + ", ".join(f"k = {k} {fit[k]:.3f}" for k in sorted(fit))
+            + (
+                "; rows breaking (a): " + ", ".join(f"k = {k} (worst drop {worst[k]:+.3f})" for k in broken)
+                if broken
+                else "; no row breaks (a)"
+            )
+        )
+        rows += [fit[k] for k in broken]
+    if not rows:
+        return "\n".join(lines), "open"
+    reading = "scale" if max(rows) < UNDERFIT else "non-reproduction"
+    return "\n".join(lines), reading

@@ -1,0 +1,48 @@
+"""The landing page's "What CPU scale shows": for every claim that does not hold, what the evidence says about why:
+the scale of the run (models short of the paper's fit, missing data), or a real non-reproduction. Each reading
+is decided by a stated rule on the stored records (the experiment's `scale_evidence`), never written by hand."""
+
+from __future__ import annotations
+
+from invtl.experiments.tm import analysis as tm
+
+SCALE_EVIDENCE = {"C8": tm.scale_evidence}
+"""claim id -> scale_evidence(records) -> (markdown lines, reading), for claims whose failure has a testable cause."""
+
+READINGS = {
+    "scale": "**Reading: scale.** The parts that break the statement rest on models that did not reach the paper's "
+    "fit of their own pretraining task; the parts whose models did reach it agree with the paper.",
+    "non-reproduction": "**Reading: a real non-reproduction at this scale.** A part breaks the statement although its "
+    "models fitted their pretraining task as well as the paper's.",
+    "open": "**Reading: open.** The rule that tells scale from non-reproduction does not apply to what broke.",
+}
+
+
+def _generic(verdict: str, ours: str) -> str:
+    if verdict == "not run":
+        return "**Not run.** Nothing of this claim is in the store for this profile."
+    if "Not run:" in ours and "Did not learn" not in ours and verdict == "partial":
+        return "**Reading: missing parts.** What ran agrees with the paper; the parts named above did not run here."
+    if verdict == "untestable" or "Did not learn" in ours:
+        return "**Reading: scale.** Models named above stayed under twice chance on their own pretraining task."
+    return READINGS["open"]
+
+
+def discussion(profile: str, results: str | None, seeds=None) -> str:
+    """Markdown: one paragraph per claim whose verdict is not "holds" (paper, ours, evidence, reading)."""
+    from invtl import claims
+
+    outcomes = [o for o in claims.evaluate(profile, results, seeds=seeds) if o.verdict != "holds"]
+    if not outcomes:
+        return f"Every claim holds on the {profile} results."
+    parts = []
+    for o in outcomes:
+        text = f"**{o.id} ({o.verdict}).** *Paper:* {o.paper}\n\n*Ours ({profile}):* {o.ours}\n\n"
+        name = claims.EXPERIMENT_OF[o.id][1]
+        if o.id in SCALE_EVIDENCE and o.verdict == "fails":
+            lines, reading = SCALE_EVIDENCE[o.id](claims.grid_records(name, profile, seeds, results))
+            text += f"{lines}\n\n{READINGS[reading]}"
+        else:
+            text += _generic(o.verdict, o.ours)
+        parts.append(text)
+    return "\n\n".join(parts)

@@ -1,0 +1,50 @@
+"""The landing page's scale discussion: the rule that reads a failing C8 as scale or as a non-reproduction."""
+
+from __future__ import annotations
+
+from invtl.book import scale
+from invtl.experiments.tm import analysis as tm
+
+
+def _records(fit: dict[int, float], drop_at_k8: float) -> list[dict]:
+    """Synthetic E-6 records (n = 8, two seeds): perfect subsets, except row k = 8 losing `drop_at_k8` on j <= 8."""
+    out = []
+    for s in (0, 1):
+        for k in range(1, 9):
+            transfer = [
+                {"j": j, "test_accuracy": (1.0 if j <= k else 0.5) - (drop_at_k8 if k == 8 else 0.0)}
+                for j in range(1, 9)
+            ]
+            out.append(
+                {
+                    "config": {"arch": "resnet18", "seed": s, "k": k, "num_transforms": 8},
+                    "result": {
+                        "pretraining": {"test_accuracy": fit[k], "train_accuracy": fit[k]},
+                        "transfer": transfer,
+                    },
+                }
+            )
+    return out
+
+
+def test_c8_breaks_on_underfit_rows_read_as_scale():
+    fit = {k: 1.0 for k in range(1, 8)} | {8: 0.78}
+    lines, reading = tm.scale_evidence(_records(fit, 0.08))
+    assert reading == "scale" and "k = 8 (worst drop +0.080)" in lines
+
+
+def test_c8_breaks_on_a_fitted_row_read_as_non_reproduction():
+    fit = {k: 1.0 for k in range(1, 9)}
+    assert tm.scale_evidence(_records(fit, 0.08))[1] == "non-reproduction"
+
+
+def test_c8_without_a_broken_subset_cell_is_open():
+    fit = {k: 1.0 for k in range(1, 9)}
+    lines, reading = tm.scale_evidence(_records(fit, 0.0))
+    assert reading == "open" and "no row breaks (a)" in lines
+
+
+def test_generic_readings_follow_the_verdict_text():
+    assert "missing parts" in scale._generic("partial", "x. Not run: CIFAR-100 (no results)")
+    assert "twice chance" in scale._generic("untestable", "nothing measured. Did not learn (under the bar): k = 1")
+    assert scale._generic("not run", "no results").startswith("**Not run.**")
