@@ -149,7 +149,9 @@ def test_model_type_table_sets_ours_beside_table_e5c(stored):
     text = figures.model_type_table(frame, profile)
     summ = analysis.summary(analysis.same_other_none(frame))
     assert f"{summ.loc[('img', 'Same', 'op-img'), 'mean']:.3f}" in text
-    assert "paper 0.121" in text and "paper 0.689" in text and analysis.NOT_IN_PROFILE in text
+    assert "paper 0.121" in text and "paper 0.689" in text
+    empty = {analysis.column_status(frame, d) for d in figures.E5C_COLUMNS.values()} - {None}
+    assert all(why in text for why in empty)  # each empty column of the table says why
 
 
 def test_breakdown_figures_one_per_group_with_same_boxed(stored):

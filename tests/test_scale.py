@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from invtl.book import scale
+from invtl.experiments.it import scale as it_scale
 from invtl.experiments.tm import analysis as tm
 
 
@@ -48,3 +49,35 @@ def test_generic_readings_follow_the_verdict_text():
     assert "missing parts" in scale._generic("partial", "x. Not run: CIFAR-100 (no results)")
     assert "twice chance" in scale._generic("untestable", "nothing measured. Did not learn (under the bar): k = 1")
     assert scale._generic("not run", "no results").startswith("**Not run.**")
+
+
+def _it_records(other_minus_none: list[float]) -> list[dict]:
+    """Synthetic E-5 rand-group records on os-img, one seed per entry: Same 0.1, None 0.6, Other 0.6 + the gap."""
+    out = []
+    for seed, gap in enumerate(other_minus_none):
+        for model in ("none", "rotate", "hue"):
+            scores = {}
+            for target in ("rotate", "hue"):
+                value = 0.6 if model == "none" else 0.1 if model == target else 0.6 + gap
+                scores[target] = {"l2": value}
+            out.append(
+                {
+                    "config": {"arch": "resnet18", "seed": seed, "group": "rand", "train_transform": model},
+                    "result": {"scores": {"os-img": scores}, "training": {"test_accuracy": 0.9}},
+                }
+            )
+    return out
+
+
+def test_c7_gap_whose_interval_reaches_the_tolerance_reads_as_noise():
+    lines, reading = it_scale.scale_evidence(_it_records([-0.01, -0.02, -0.12]))
+    assert reading == "noise" and "(b) Other − None = -0.050" in lines and "within reach" in lines
+
+
+def test_c7_gap_wholly_outside_the_tolerance_is_a_non_reproduction():
+    lines, reading = it_scale.scale_evidence(_it_records([-0.10, -0.11, -0.12]))
+    assert reading == "non-reproduction" and "wholly outside" in lines
+
+
+def test_c7_within_the_statement_is_open():
+    assert it_scale.scale_evidence(_it_records([0.0, 0.01, -0.01])) == ("", "open")

@@ -4,9 +4,10 @@ is decided by a stated rule on the stored records (the experiment's `scale_evide
 
 from __future__ import annotations
 
+from invtl.experiments.it import scale as it
 from invtl.experiments.tm import analysis as tm
 
-SCALE_EVIDENCE = {"C8": tm.scale_evidence}
+SCALE_EVIDENCE = {"C7": it.scale_evidence, "C8": tm.scale_evidence}
 """claim id -> scale_evidence(records) -> (markdown lines, reading), for claims whose failure has a testable cause."""
 
 READINGS = {
@@ -14,6 +15,8 @@ READINGS = {
     "fit of their own pretraining task; the parts whose models did reach it agree with the paper.",
     "non-reproduction": "**Reading: a real non-reproduction at this scale.** A part breaks the statement although its "
     "models fitted their pretraining task as well as the paper's.",
+    "noise": "**Reading: seed noise.** Every part that breaks the statement has a 95 % interval over seeds that "
+    "reaches what the statement allows: this many seeds cannot tell the measured value from the paper's.",
     "open": "**Reading: open.** The rule that tells scale from non-reproduction does not apply to what broke.",
 }
 

@@ -251,19 +251,23 @@ def unlearned(records: list[dict]) -> list[str]:
     ]
 
 
-def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
-    """(ours, verdict) for C7 from the it records of one profile; see `C7_TEST`."""
-    ev = Evidence()
-    records = [r for r in records if r["config"].get("arch") == "resnet18"]
-    ev.untestable += unlearned(records)
-    learned = [
+def learned(records: list[dict]) -> list[dict]:
+    """The records whose model learned its own task (twice chance), and the untrained references."""
+    return [
         r
         for r in records
         if r["config"]["group"] == "untrained"
         or "training" not in r["result"]
         or r["result"]["training"]["test_accuracy"] >= learned_bar(NUM_CLASSES)
     ]
-    frame = ratio_frame(learned)
+
+
+def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+    """(ours, verdict) for C7 from the it records of one profile; see `C7_TEST`."""
+    ev = Evidence()
+    records = [r for r in records if r["config"].get("arch") == "resnet18"]
+    ev.untestable += unlearned(records)
+    frame = ratio_frame(learned(records))
     if frame.empty:
         ev.missing.append("ResNet-18 img and rand groups")
         return ev.result()
@@ -278,7 +282,7 @@ def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         _, _, means = group_table(frame, group, son)
         columns = [d for d in GROUP_COLUMNS[group] if np.isfinite(means["Same"][d])]
         ev.missing += [
-            f"{group} column {_label(d)} ({column_status(frame, d) or 'no Same row'})"
+            f"{group} column {column_label(d)} ({column_status(frame, d) or 'no Same row'})"
             for d in GROUP_COLUMNS[group]
             if d not in columns
         ]
@@ -287,10 +291,10 @@ def check_c7(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         cells = []
         for d in columns:
             s, o, n = means["Same"][d], means["Other"][d], means["None"][d]
-            ev.test(f"(a) {group} {_label(d)}", all(s < x for x in (o, n) if np.isfinite(x)))
+            ev.test(f"(a) {group} {column_label(d)}", all(s < x for x in (o, n) if np.isfinite(x)))
             if np.isfinite(o) and np.isfinite(n):
-                ev.test(f"(b) {group} {_label(d)}", abs(o - n) <= C7_GAP)
-            cells.append(f"{_label(d)} {s:.3f}/{_f(o)}/{_f(n)}")
+                ev.test(f"(b) {group} {column_label(d)}", abs(o - n) <= C7_GAP)
+            cells.append(f"{column_label(d)} {s:.3f}/{_f(o)}/{_f(n)}")
         ev.lines.append(f"{group} Same/Other/None: " + ", ".join(cells))
         if group == "img":
             chain = [d for d in C7_DISTANCE_ORDER if d in columns]
@@ -315,7 +319,8 @@ def _f(x: float) -> str:
     return "—" if not np.isfinite(x) else f"{x:.3f}"
 
 
-def _label(d: str) -> str:
+def column_label(d: str) -> str:
+    """A data type as the paper's tables name it (CIFAR-10, CIFAR-100; the others as they are)."""
     return {v: k for k, v in CIFAR_TYPES.items()}.get(d, d)
 
 

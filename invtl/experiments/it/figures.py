@@ -43,10 +43,6 @@ def _ordered(values, order) -> list:
     return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), str(v)))
 
 
-def _label(data_type: str) -> str:
-    return {v: k for k, v in ait.CIFAR_TYPES.items()}.get(data_type, data_type)
-
-
 def _seeds_text(seeds) -> str:
     return ", ".join(map(str, seeds)) or "none"
 
@@ -161,9 +157,9 @@ def son_table(frame: pd.DataFrame, group: str, profile: str) -> str:
             cells.append(raw(text))
         out.append((row[0], *cells))
     full = ait.complete_seeds(frame, group)[0]
-    roles = "; ".join(f"{_label(d)} = {label.split('(')[1].rstrip(')')}" for label, d in cols if "(" in label)
+    roles = "; ".join(f"{ait.column_label(d)} = {label.split('(')[1].rstrip(')')}" for label, d in cols if "(" in label)
     return html_table(
-        ["row", *[_label(d) for _, d in cols]],
+        ["row", *[ait.column_label(d) for _, d in cols]],
         out,
         wrap=True,
         caption=f"{tid} {ait.GROUP_LABEL[group]}: ℓ2 ratio, this build ({profile}, ResNet-18, seeds "
@@ -185,7 +181,7 @@ def build_summary(records: list[dict], profile: str) -> str:
             if ait.column_status(frame, d) is None and np.isfinite(m["Same"][d]):
                 o = m["Other"][d]
                 parts.append(
-                    f"{group} models on {_label(d)}: Same {m['Same'][d]:.2f}, "
+                    f"{group} models on {ait.column_label(d)}: Same {m['Same'][d]:.2f}, "
                     + (f"Other {o:.2f}, " if np.isfinite(o) else "")
                     + f"None {m['None'][d]:.2f}"
                 )
@@ -233,7 +229,7 @@ def model_type_heatmap(frame: pd.DataFrame, profile: str):
         return Markdown("No results to plot.")
     labels, dts, mat = ait.model_type_matrix(frame)
     fig, ax = plt.subplots(figsize=(3.4 + 0.8 * len(dts), 1.1 + 0.42 * len(labels)))
-    im = heatmap(ax, mat, labels, [_label(d) for d in dts], f"mean ℓ2 ratio ({profile}, ResNet-18)")
+    im = heatmap(ax, mat, labels, [ait.column_label(d) for d in dts], f"mean ℓ2 ratio ({profile}, ResNet-18)")
     fig.colorbar(im, ax=ax, shrink=0.8, label="ℓ2 ratio (lower = more invariant)")
     plt.close(fig)
     return fig
@@ -286,7 +282,7 @@ def breakdown_figures(frame: pd.DataFrame) -> list:
         fig, axes = plt.subplots(nrow, ncol, figsize=(min(11.5, ncol * w + 1.0), nrow * h + 0.4), squeeze=False)
         for k, (d, (mod, tg, m)) in enumerate(zip(dts, mats)):
             ax = axes[k // ncol][k % ncol]
-            im = heatmap(ax, m, mod, tg, _label(d), vmax=vmax)
+            im = heatmap(ax, m, mod, tg, ait.column_label(d), vmax=vmax)
             for i, a in enumerate(mod):
                 if a in tg:
                     ax.add_patch(Rectangle((tg.index(a) - 0.5, i - 0.5), 1, 1, fill=False, ec="#2a9d8f", lw=1.8))
