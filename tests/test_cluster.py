@@ -12,9 +12,10 @@ from submitit.core.utils import JobPaths
 
 import invtl.experiments
 from invtl.cli import main
-from invtl.engine import executors, locks, runner, status
+from invtl.engine import locks, runner
 from invtl.engine import store as store_mod
 from invtl.experiments import experiment
+from invtl.orchestration import executors, status
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +85,7 @@ def recorder(monkeypatch):
     monkeypatch.setattr(submitit, "AutoExecutor", Recorder)
     monkeypatch.setattr(executors.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(invtl.experiments, "experiment", lambda name: FAKE)
+    monkeypatch.setattr(executors, "get_experiment", lambda name: FAKE)
     return Recorder
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def submit(args: argparse.Namespace) -> int:
     """`invtl run --executor slurm|submitit-local`: the chunks as one job array; with --wait, their outcome."""
-    from invtl.engine import executors
+    from invtl.orchestration import executors
 
     if args.shard or args.force:
         flag = "--shard" if args.shard else "--force"
@@ -107,8 +107,8 @@ def submit(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from invtl.engine import status as status_mod
     from invtl.experiments import check
+    from invtl.orchestration import status as status_mod
 
     if (code := _results_dir(args)) is not None:
         return code
@@ -257,7 +257,7 @@ def bench_train(args: argparse.Namespace) -> int:
 
 
 def bench_precision(args: argparse.Namespace) -> int:
-    from invtl.engine import bench_settings
+    from invtl.orchestration import bench_settings
 
     r = bench_settings.bench_precision(profile=args.profile, ks=args.ks, seeds=args.seeds)
     if args.json:
@@ -270,7 +270,7 @@ def bench_precision(args: argparse.Namespace) -> int:
 
 
 def bench_compile(args: argparse.Namespace) -> int:
-    from invtl.engine import bench_settings
+    from invtl.orchestration import bench_settings
 
     r = bench_settings.bench_compile(args.model, args.width, args.device, args.precision)
     if args.json:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import torch
 
+from invtl.engine import runner, store
 from invtl.engine.bench import machine
+from invtl.experiments import experiment
 
 
 def bench_compile(
@@ -76,8 +78,6 @@ def bench_precision(
 ) -> dict:
     """Does bf16 change the science? The same jobs of a grid (E-6: the `ks` rows of `arch`) trained in fp32 and in
     bf16, into throw-away stores with their own checkpoint caches: mean pretraining and probe accuracies of each."""
-    from invtl.engine import runner, store
-    from invtl.experiments import experiment
 
     exp = experiment(experiment_name)
     jobs = [
