@@ -85,7 +85,6 @@ def recorder(monkeypatch):
     monkeypatch.setattr(submitit, "AutoExecutor", Recorder)
     monkeypatch.setattr(executors.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(invtl.experiments, "experiment", lambda name: FAKE)
-    monkeypatch.setattr(executors, "get_experiment", lambda name: FAKE)
     return Recorder
 
 

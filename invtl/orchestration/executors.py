@@ -24,10 +24,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from invtl import paths
+from invtl import experiments, paths
 from invtl.engine import runner
 from invtl.engine import store as store_mod
-from invtl.experiments import experiment as get_experiment
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 PASSED_ENV = ("INVTL_PRECISION", "INVTL_SI_SCORE_DIR", "INVTL_SI_SCORE_REVISION")
@@ -80,7 +79,7 @@ def run_chunk(
     """One chunk of a grid, in a task: sets the submitter's invtl environment, runs, returns the counts."""
     os.environ.update(env)
     counts = runner.run(
-        get_experiment(experiment),
+        experiments.experiment(experiment),
         profile,
         seeds=seeds,
         only=only,
@@ -151,7 +150,7 @@ def parse_extra(items: list[str]) -> dict[str, str]:
 
 def pending_chunks(grid: Grid, max_minutes: float) -> tuple[list[int], int, float]:
     """(chunks K of N that still hold a job without a usable result, N, minutes of the longest chunk)."""
-    exp = get_experiment(grid.experiment)
+    exp = experiments.experiment(grid.experiment)
     p = runner.plan(exp, grid.profile, grid.seeds, grid.only, max_minutes, grid.legacy)
     store = store_mod.Store(grid.results) if grid.results else store_mod.Store()
     todo = []

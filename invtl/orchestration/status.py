@@ -13,16 +13,16 @@ import json
 import os
 from pathlib import Path
 
+from invtl import experiments
 from invtl.engine import locks, runner
 from invtl.engine import store as store_mod
-from invtl.experiments import SPECS, experiment
 from invtl.orchestration import executors
 from invtl.profiles import DEVICE_KIND
 
 
 def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
     """done, total, corrupt, running, minutes_left and (after a submission) slurm of one experiment."""
-    exp = experiment(name)
+    exp = experiments.experiment(name)
     kind = DEVICE_KIND[profile]
     jobs = runner.select_jobs(exp, profile, None, None, (1, 1))
     done, corrupt, running, seconds, shared = 0, [], [], 0.0, set()
@@ -108,7 +108,7 @@ def _alive(job_id: str, executor: str, active: set[str] | None) -> bool:
 def status(profile: str, results: str | None = None, names: list[str] | None = None) -> dict[str, dict]:
     """experiment -> its status (see `experiment_status`), for every experiment or `names`."""
     store = store_mod.Store(results) if results else store_mod.Store()
-    return {name: experiment_status(name, profile, store) for name in names or SPECS}
+    return {name: experiment_status(name, profile, store) for name in names or experiments.SPECS}
 
 
 def format_status(report: dict[str, dict], profile: str) -> str:
