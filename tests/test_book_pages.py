@@ -8,7 +8,7 @@ import json
 import pytest
 
 from invtl.book import build, pages, performance, reproducibility
-from invtl.engine import runner
+from invtl.engine import costs, runner
 from invtl.engine.store import Store, provenance
 from invtl.experiments import SPECS, experiment
 
@@ -77,12 +77,34 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
     text = performance.train_table(tmp_path)
     assert "1,600" in text and "4.00 (of (c): 0.94)" in text and "4.26" in text
     chunks = [
-        {"chunk": "tm-1of1", "predicted_s": 600, "actual_s": 900, "start": "2026-12-02T16:21:20Z"},
-        {"chunk": "tvo-1of2", "predicted_s": 300, "actual_s": 300, "start": "2026-12-02T17:00:00Z"},
+        {
+            "chunk": "tm-1of1",
+            "predicted_s": 600,
+            "actual_s": 900,
+            "start": "2026-12-02T16:21:20Z",
+            "end": "2026-12-02T16:36:20Z",
+        },
+        {
+            "chunk": "tvo-1of2",
+            "predicted_s": 300,
+            "actual_s": 300,
+            "start": "2026-12-02T17:00:00Z",
+            "end": "2026-12-02T17:05:00Z",
+        },
     ]
     _bench(tmp_path, "chunks", {"caption": "c", "chunks": chunks})
+    # the tm chunk's records: one pretrained at half the benchmark's speed, one loaded (no pretraining), one later
+    config = {"arch": "resnet18", "width": 0.25, "n_train": 1000, "pt_epochs": 10, "pt_min_steps": 0, "batch_size": 128}
+    planned = costs.pretrain("resnet18", 0.25, 1000, 10, 0, 128)
+    (tmp_path / "cpu" / "tm").mkdir(parents=True)
+    for name, date, pretrain in (("a", "16:30", 2 * planned), ("b", "16:31", 0.0), ("c", "17:30", planned)):
+        prov = {"date": f"2026-12-02T{date}:00+00:00", "phases_s": {"pretrain": pretrain}}
+        (tmp_path / "cpu" / "tm" / f"{name}.json").write_text(json.dumps({"config": config, "provenance": prov}))
+    assert performance.chunk_speed(tmp_path, chunks[0]) == pytest.approx(0.5)
+    assert performance.chunk_speed(tmp_path, chunks[1]) is None
     text = performance.chunks_table(tmp_path)
     assert "1.50" in text and "all" in text and "1.33" in text  # 1 200 s actual / 900 s predicted
+    assert "training speed / benchmark" in text and "0.50" in text
     assert performance.chunks_figure(tmp_path) is not None
     assert "not measured" in performance.precision_table(tmp_path)
 

@@ -1,9 +1,11 @@
 """The invtl command line: preview output, help text and one-line errors with exit code 2."""
 
+import json
 import subprocess
 import sys
 
 import pytest
+import torch
 from PIL import Image
 
 from invtl.cli import main
@@ -65,3 +67,26 @@ def test_console_script_exit_code_and_help():
     )
     assert helped.returncode == 0 and "--per-transform" in helped.stdout and "erasing" in helped.stdout
     assert subprocess.run([sys.executable, "-m", "invtl.cli", "fly"], capture_output=True).returncode == 2
+
+
+def test_plan_calibrate_scales_the_estimates_by_the_probe(monkeypatch, capsys):
+    from invtl.engine import bench
+
+    probe = {"model": "resnet18 width 0.25", "measured_img_s": 800, "benchmark_img_s": 1600, "factor": 0.5}
+    monkeypatch.setattr(bench, "speed_probe", lambda kind: probe)
+    assert main(["plan", "tm", "--profile", "cpu", "--seeds", "0", "--max-minutes", "1000", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert (
+        main(["plan", "tm", "--profile", "cpu", "--seeds", "0", "--max-minutes", "1000", "--calibrate", "--json"]) == 0
+    )
+    calibrated = json.loads(capsys.readouterr().out)
+    assert calibrated["calibration"] == probe and "calibration" not in base
+    assert calibrated["total_seconds"] == pytest.approx(2 * base["total_seconds"])
+    assert main(["plan", "tm", "--profile", "cpu", "--seeds", "0", "--max-minutes", "1000", "--calibrate"]) == 0
+    assert "800 img/s here now, 1,600 in the benchmark: estimates divided by 0.50" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_plan_calibrate_for_a_gpu_profile_on_a_cpu_is_one_line(capsys):
+    assert main(["plan", "tm", "--profile", "fast", "--calibrate"]) == 2
+    assert "planned for a GPU and none is here" in capsys.readouterr().err

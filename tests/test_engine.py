@@ -259,3 +259,24 @@ def test_plan_splits_the_fast_grids_into_chunks_under_8_minutes():
         assert p["total_minutes"] <= sum(p["shard_minutes"]) <= p["total_minutes"] * p["shards"]
     with pytest.raises(ValueError, match="over the 0.01 minute chunk limit"):
         runner.plan(experiment("tm"), "fast", max_minutes=0.01)
+
+
+def test_plan_divides_every_estimate_by_the_machines_speed():
+    exp = experiment("tm")
+    base = runner.plan(exp, "cpu", [0], max_minutes=1e6)
+    slow = runner.plan(exp, "cpu", [0], max_minutes=1e6, speed=0.5)
+    assert slow["speed"] == 0.5 and slow["total_minutes"] == pytest.approx(2 * base["total_minutes"])
+    assert all(slow["job_seconds"][k] == pytest.approx(2 * s) for k, s in base["job_seconds"].items())
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="invalid speed factor"):
+            runner.plan(exp, "cpu", [0], speed=bad)
+
+
+def test_speed_probe_times_this_machine_against_the_committed_benchmark():
+    from invtl.engine import bench, costs
+
+    probe = bench.speed_probe("cpu", "fp32", steps=2, batch_size=16)
+    committed = costs.rates("cpu")["train"]["resnet18"]
+    assert probe["measured_img_s"] > 0 and probe["benchmark_img_s"] == committed["img_s"]
+    assert probe["factor"] == pytest.approx(probe["measured_img_s"] / committed["img_s"], rel=0.01)
+    assert probe["model"] == f"resnet18 width {committed['width']}"

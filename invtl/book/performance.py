@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 
 from invtl.book.html import html_table
@@ -147,33 +148,75 @@ def profile_table(results: str | Path) -> str:
     return html_table(("experiment", "engine", "wall s", "phases"), rows, left=4, wrap=True, caption=bench["caption"])
 
 
+def chunk_speed(results: str | Path, chunk: dict) -> float | None:
+    """How fast the machine trained during a chunk, against the benchmark the plan predicts from: the median over
+    the chunk's records (its experiment, finished inside its window) of planned / actual pretraining seconds.
+    1.0 = the benchmark's speed; 0.5 = half. None when no record of the chunk pretrained a model."""
+    from invtl import experiments
+    from invtl.engine import costs
+
+    exp = experiments.experiment(chunk["chunk"].split("-")[0])
+    ratios = []
+    for path in (Path(results) / "cpu" / exp.name).glob("*.json"):
+        try:
+            rec = json.loads(path.read_text())
+            config, prov = rec["config"], rec["provenance"]
+            actual = prov["phases_s"].get("pretrain", 0.0)
+        except (OSError, ValueError, KeyError):
+            continue
+        if actual < 1.0 or not chunk["start"][:19] <= prov["date"][:19] <= chunk["end"][:19]:
+            continue  # a model loaded from the checkpoint cache, or a record of another chunk
+        if exp.shared:
+            planned = exp.shared(config, "cpu")[1]
+        else:  # one pretraining per job (tm, it)
+            planned = costs.pretrain(
+                config["arch"],
+                config["width"],
+                config["n_train"],
+                config["pt_epochs"],
+                config.get("pt_min_steps", 0),
+                config["batch_size"],
+            )
+        ratios.append(planned / actual)
+    return float(np.median(ratios)) if ratios else None
+
+
 def chunks_table(results: str | Path) -> str:
-    """Predicted against actual wall time of every chunk of the cpu run, and per experiment."""
+    """Predicted against actual wall time of every chunk of the cpu run, and per experiment, with the machine's
+    training speed during each chunk (`chunk_speed`)."""
     bench = load(results, "chunks")
     if bench is None:
         return _absent("the cpu run's chunks")
     rows, per = [], {}
     for c in bench["chunks"]:
+        speed = chunk_speed(results, c)
         rows.append(
             (
                 c["chunk"],
                 f"{c['predicted_s'] / 60:.1f}",
                 f"{c['actual_s'] / 60:.1f}",
                 f"{c['actual_s'] / max(c['predicted_s'], 1):.2f}",
+                "–" if speed is None else f"{speed:.2f}",
                 c["start"][:16].replace("T", " "),
             )
         )
         e = per.setdefault(c["chunk"].split("-")[0], [0, 0])
         e[0], e[1] = e[0] + c["predicted_s"], e[1] + c["actual_s"]
     rows += [
-        (f"{name} (all chunks)", f"{p / 60:.1f}", f"{a / 60:.1f}", f"{a / max(p, 1):.2f}", "")
+        (f"{name} (all chunks)", f"{p / 60:.1f}", f"{a / 60:.1f}", f"{a / max(p, 1):.2f}", "", "")
         for name, (p, a) in per.items()
     ]
     total_p, total_a = sum(p for p, _ in per.values()), sum(a for _, a in per.values())
-    rows.append(("all", f"{total_p / 60:.1f}", f"{total_a / 60:.1f}", f"{total_a / max(total_p, 1):.2f}", ""))
-    return html_table(
-        ("chunk", "predicted min", "actual min", "actual / predicted", "started (UTC)"), rows, caption=bench["caption"]
+    rows.append(("all", f"{total_p / 60:.1f}", f"{total_a / 60:.1f}", f"{total_a / max(total_p, 1):.2f}", "", ""))
+    header = (
+        "chunk",
+        "predicted min",
+        "actual min",
+        "actual / predicted",
+        "training speed / benchmark",
+        "started (UTC)",
     )
+    return html_table(header, rows, caption=bench["caption"])
 
 
 def chunks_figure(results: str | Path) -> Figure | None:

@@ -120,17 +120,36 @@ def status(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _speed_probe(profile: str) -> dict:
+    """This machine's training speed against the committed benchmark of the profile's device kind."""
+    import torch
+
+    from invtl.engine import bench
+    from invtl.profiles import DEVICE_KIND
+
+    kind = DEVICE_KIND[profile]
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"--calibrate times this machine, but profile {profile!r} is planned for a GPU and none is here; "
+            "valid: plan without --calibrate, or on the machine that will run it"
+        )
+    return bench.speed_probe(kind)
+
+
 def plan(args: argparse.Namespace) -> int:
     from invtl.engine import runner
     from invtl.experiments import experiment
 
+    exp = experiment(args.experiment)  # an unknown name fails here, before any probe runs
+    probe = _speed_probe(args.profile) if args.calibrate else None
     p = runner.plan(
-        experiment(args.experiment),
+        exp,
         args.profile,
         seeds=args.seeds,
         only=args.only,
         max_minutes=args.max_minutes,
         legacy=tuple(args.legacy),
+        speed=probe["factor"] if probe else 1.0,
     )
     only = f" --only {args.only}" if args.only else ""
     seeds = f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds else ""
@@ -143,6 +162,7 @@ def plan(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     **{k: v for k, v in p.items() if k != "job_seconds"},
+                    **({"calibration": probe} if probe else {}),
                     "total_seconds": 60 * p["total_minutes"],
                     "chunk_seconds": [60 * m for m in p["shard_minutes"]],
                     "commands": commands,
@@ -156,6 +176,11 @@ def plan(args: argparse.Namespace) -> int:
         f"{p['experiment']} [{p['profile']}]: {p['jobs']} jobs, about {p['total_minutes']:.0f} minutes on "
         f"{p['device']} at {p['rates']} rates; {p['shards']} chunks of at most {max(p['shard_minutes']):.1f} minutes:"
     )
+    if probe:
+        print(
+            f"  calibrated: {probe['model']} trains at {probe['measured_img_s']:,} img/s here now, "
+            f"{probe['benchmark_img_s']:,} in the benchmark: estimates divided by {probe['factor']:.2f}"
+        )
     for command, minutes in zip(commands, p["shard_minutes"]):
         print(f"  {command}   # ~{minutes:.1f} min")
     chunks = f" --max-minutes {args.max_minutes:g}" if args.max_minutes != 8.0 else ""

@@ -197,6 +197,12 @@ def build() -> argparse.ArgumentParser:
     _add_grid_args(plan)
     plan.add_argument("--max-minutes", type=float, default=8.0, help="minutes per chunk (default 8)")
     plan.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="first time a few training steps here (seconds) and scale every estimate by this machine's speed "
+        "against the committed benchmark's: hosts differ, and a shared one changes from day to day",
+    )
+    plan.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object: jobs, predicted seconds per job and per chunk, the rates' source",

@@ -241,6 +241,34 @@ def bench_train(
     }
 
 
+def speed_probe(device: str | None = "auto", precision: str = "auto", steps: int = 12, batch_size: int = 128) -> dict:
+    """How fast this machine trains now, against the committed rates `invtl plan` predicts from: ResNet-18 at
+    the rates' width on tensors, `steps` steps of `batch_size` (seconds on a CPU). A `factor` under 1 means
+    slower than when the rates were measured (another host, or a shared or throttled one)."""
+    from invtl.engine.costs import rates
+    from invtl.engine.models import create
+    from invtl.engine.runner import resolve_device
+    from invtl.engine.train import Runtime, resolve_precision, tensor_views
+
+    dev = resolve_device(device)
+    committed = rates("cuda" if dev.type == "cuda" else "cpu")
+    width = committed["train"]["resnet18"]["width"]
+    rt = Runtime(dev, resolve_precision(precision, dev))
+    n = batch_size * steps
+    x, y = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8), torch.randint(0, 30, (n,))
+    torch.manual_seed(0)
+    model = create("resnet18", 30, width)
+    model = model.to(dev, memory_format=model.memory_format)
+    measured = _train_rate(model, tensor_views(x.to(dev), y.to(dev)), n, batch_size, rt)
+    return {
+        "model": f"resnet18 width {width}",
+        "measured_img_s": round(measured),
+        "benchmark_img_s": committed["train"]["resnet18"]["img_s"],
+        "factor": measured / committed["train"]["resnet18"]["img_s"],
+        "rates": committed["source"],
+    }
+
+
 def bench_rates(
     widths: dict[str, float],
     device: str | None = "auto",

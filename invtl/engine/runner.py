@@ -267,9 +267,11 @@ def plan(
     only: str | None = None,
     max_minutes: float = 8.0,
     legacy: tuple[str, ...] = (),
+    speed: float = 1.0,
 ) -> dict:
     """The fewest interleaved shards whose estimated time each stays under `max_minutes`, on the device the
-    profile is meant for (`invtl.profiles.DEVICE_KIND`), at the rates of `invtl.engine.costs.rates`.
+    profile is meant for (`invtl.profiles.DEVICE_KIND`), at the rates of `invtl.engine.costs.rates` times
+    `speed` (this machine's speed against those rates' machine, `invtl.engine.bench.speed_probe`).
 
     A pretrained model shared by several jobs (a checkpoint) is charged once per chunk; `total_minutes` is the
     grid run by one machine, every model trained once.
@@ -279,10 +281,13 @@ def plan(
 
     if not (math.isfinite(max_minutes) and max_minutes > 0):
         raise ValueError(f"invalid --max-minutes {max_minutes}; valid: a positive number of minutes")
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"invalid speed factor {speed}; valid: a positive number (1 = the benchmark's machine)")
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
-    seconds = [exp.cost(job.config, kind) for job in jobs]
+    seconds = [exp.cost(job.config, kind) / speed for job in jobs]
     shared = [exp.shared(job.config, kind) if exp.shared else (None, 0.0) for job in jobs]
+    shared = [(key, pt / speed) for key, pt in shared]
 
     def total(idx: range | list[int]) -> float:
         seen, out = set(), 0.0
@@ -305,6 +310,7 @@ def plan(
         "profile": profile,
         "device": kind,
         "rates": rates(kind)["source"],
+        "speed": speed,
         "jobs": len(jobs),
         "total_minutes": total(range(len(jobs))) / 60,
         "shards": n,
