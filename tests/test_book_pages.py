@@ -158,3 +158,14 @@ def test_book_builds_the_checkout_it_runs_in(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="not inside an invtl checkout"):
         build.layout()
     assert build.layout(clone).root == clone
+
+
+def test_benchmarks_record_the_code_they_ran_and_the_chapter_says_it():
+    from invtl.engine.bench import machine
+    from invtl.engine.store import git_state
+
+    m = machine()
+    assert (m["git_commit"], m["dirty"]) == git_state() and m["date"].endswith("Z")
+    line = performance.machine_line({"machine": {**m, "git_commit": "0123456789abcdef", "dirty": True}})
+    assert "commit 0123456 (dirty), " + m["date"][:10] in line
+    assert "commit not recorded" in performance.machine_line({"machine": {"cpu": "x"}})

@@ -38,10 +38,16 @@ def _absent(what: str) -> str:
 
 
 def machine_line(bench: dict) -> str:
+    """The machine and, where the benchmark recorded them (since 2026-12-03), the commit and date it ran at."""
     m = bench.get("machine", {})
+    code = (
+        f"; commit {m['git_commit'][:7]}{' (dirty)' if m.get('dirty') else ''}, {m.get('date', '?')[:10]}"
+        if "git_commit" in m
+        else "; commit not recorded"
+    )
     return (
         f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('threads', '?')} threads, torch "
-        f"{m.get('torch', '?')}, native bf16: {m.get('native_bf16', '?')}"
+        f"{m.get('torch', '?')}, native bf16: {m.get('native_bf16', '?')}{code}"
     )
 
 
@@ -76,7 +82,8 @@ def train_table(results: str | Path) -> str:
         rows,
         left=3,
         wrap=True,
-        caption="ResNet-18 pretraining on Transforms-2D (rotate, hue, blur), batch 512, one run per device",
+        caption="ResNet-18 pretraining on Transforms-2D (rotate, hue, blur), batch 512, one run per device"
+        + "".join(f"; {kind}: {machine_line(b)}" for kind in ("cpu", "cuda") if (b := load(results, "train", kind))),
     )
 
 
@@ -92,7 +99,7 @@ def rates_table(results: str | Path, kind: str = "cpu") -> str:
     caption = (
         f"Rates for `invtl plan` ({kind}, {r['precision']}, {r['date']}): generation {r['generate']:,} img/s "
         f"(Transforms-2D), {r['generate_cifar']:,} img/s (CIFAR augmentation); a probe step "
-        f"{1e3 * r['probe_step_s']:.2f} ms"
+        f"{1e3 * r['probe_step_s']:.2f} ms; {machine_line(bench)}"
     )
     return html_table(("architecture", "width", "training img/s", "feature img/s"), rows, caption=caption)
 
@@ -115,6 +122,7 @@ def compile_table(results: str | Path, kind: str = "cpu") -> str:
         f"torch.compile on {kind} ({bench['model']}, width {bench['width']}, {bench['precision']}, batch "
         f"{bench['batch_size']}; img/s is the median timed pass, the modes alternating): "
         + (f"compiling pays from {pays:,} training images" if pays else "compiling never pays (it is not faster)")
+        + f"; {machine_line(bench)}"
     )
     return html_table(("mode", "img/s", "timed passes, img/s", "warm-up s"), rows, caption=caption)
 
@@ -128,7 +136,8 @@ def precision_table(results: str | Path) -> str:
         (q, f"{bench['fp32'][q]:.3f}", f"{bench['bf16'][q]:.3f}", f"{bench['bf16'][q] - bench['fp32'][q]:+.3f}")
         for q in bench["fp32"]
     ]
-    return html_table(("mean accuracy", "fp32", "bf16", "bf16 − fp32"), rows, caption=bench["caption"])
+    caption = f"{bench['caption']} ({machine_line(bench)})"
+    return html_table(("mean accuracy", "fp32", "bf16", "bf16 − fp32"), rows, caption=caption)
 
 
 def profile_table(results: str | Path) -> str:

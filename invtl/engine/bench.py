@@ -106,6 +106,7 @@ def bench_data(
         "device": best["device"],
         "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "torch": torch.__version__,
+        "machine": machine(),
     }
 
 
@@ -120,13 +121,16 @@ def table(result: dict) -> str:
 
 
 def machine() -> dict:
-    """The machine a benchmark ran on (no hostname)."""
+    """The machine and code a benchmark ran on (no hostname): CPU, threads, torch, GPU, commit and dirty flag
+    of the checkout, and the date (UTC)."""
     try:
         model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor() or platform.machine()
+    from invtl.engine.store import git_state
     from invtl.engine.train import native_bf16
 
+    commit, dirty = git_state()
     return {
         "cpu": model,
         "cores": os.cpu_count(),
@@ -134,6 +138,9 @@ def machine() -> dict:
         "native_bf16": native_bf16(torch.device("cpu")),
         "torch": torch.__version__,
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "git_commit": commit,
+        "dirty": dirty,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
