@@ -181,6 +181,14 @@ def test_panels_summary_names_complete_and_partial_seeds(cpu):
     assert "**PT samples**: 5 points, seeds 0, 1, 2" in text and text.count("not in this profile/run") == 3
     partial = [r for r in cpu if not (r["config"]["seed"] == 2 and r["config"]["value"] == 10_000)]
     assert "seeds 0, 1 (incomplete, left out: 2)" in tf.panels_summary(partial)
+    pt = [r for r in cpu if r["config"]["panel"] == "pt_samples"]
+    values = sorted({r["config"]["value"] for r in pt})
+    started = [
+        r for r in pt if r["config"]["value"] != values[r["config"]["seed"]]
+    ]  # a running grid: every seed lacks one
+    assert f"**PT samples**: incomplete: {len(started)} results stored, no seed has every point yet" in (
+        tf.panels_summary(started)
+    )
 
 
 def test_task_table_and_seed_slices(smoke):

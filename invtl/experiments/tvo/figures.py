@@ -133,13 +133,15 @@ def panels_summary(records: list[dict]) -> str:
     for p in tvo.PANELS:
         d = tvo.panel_data(records, p, "lp")
         left = f" (incomplete, left out: {', '.join(map(str, d.partial_seeds))})" if d and d.partial_seeds else ""
+        stored = sum(r["config"]["panel"] == p for r in records)
+        missing = (
+            f"incomplete: {stored} results stored, no seed has every point yet"
+            if stored
+            else f"{tables.NOT_HERE} (no seed with every point stored)"
+        )
         lines.append(
             f"- **{tvo.PANEL_LABEL[p]}**: "
-            + (
-                f"{len(d.values)} points, seeds {', '.join(map(str, d.seeds))}{left}"
-                if d
-                else f"{tables.NOT_HERE} (no seed with every point stored)"
-            )
+            + (f"{len(d.values)} points, seeds {', '.join(map(str, d.seeds))}{left}" if d else missing)
         )
     return "Panels in the store:\n\n" + "\n".join(lines)
 
