@@ -183,9 +183,8 @@ def test_panels_summary_names_complete_and_partial_seeds(cpu):
     assert "seeds 0, 1 (incomplete, left out: 2)" in tf.panels_summary(partial)
     pt = [r for r in cpu if r["config"]["panel"] == "pt_samples"]
     values = sorted({r["config"]["value"] for r in pt})
-    started = [
-        r for r in pt if r["config"]["value"] != values[r["config"]["seed"]]
-    ]  # a running grid: every seed lacks one
+    # a grid still running: every seed lacks a different point
+    started = [r for r in pt if r["config"]["value"] != values[r["config"]["seed"]]]
     assert f"**PT samples**: incomplete: {len(started)} results stored, no seed has every point yet" in (
         tf.panels_summary(started)
     )
