@@ -151,6 +151,21 @@ def test_a_missing_part_is_partial_and_named(cid, drop, named):
     assert v == "partial" and named in ours, ours
 
 
+def test_a_panel_still_running_is_named_incomplete_with_its_count():
+    recs = records("C2")
+    values = sorted({r["config"]["value"] for r in recs if r["config"]["panel"] == "pt_samples"})
+    seeds = sorted({r["config"]["seed"] for r in recs})
+    # every seed lacks a different PT-samples point, as in an interleaved chunk that has not finished
+    recs = [
+        r
+        for r in recs
+        if r["config"]["panel"] != "pt_samples" or r["config"]["value"] != values[seeds.index(r["config"]["seed"])]
+    ]
+    stored = sum(r["config"]["panel"] == "pt_samples" for r in recs)
+    ours, v = verdict("C2", recs)
+    assert v == "partial" and f"PT samples panel (incomplete: {stored} results stored, no seed complete)" in ours
+
+
 def test_missing_architectures_and_fewer_nested_transforms_are_partial():
     recs = [r for r in records("C1") if r["config"]["value"] not in ("vit", "densenet121")]
     ours, v = verdict("C1", recs)

@@ -69,7 +69,8 @@ def learned_panel(
     d = panel_data(records, panel, stage, ft_n)
     name = f"{label}{PANEL_LABEL[panel]} panel"
     if d is None:
-        ev.missing.append(name)
+        stored = sum(r["config"]["panel"] == panel for r in records)
+        ev.missing.append(f"{name} (incomplete: {stored} results stored, no seed complete)" if stored else name)
         return None
     ev.missing += missing_seeds(seeds, d.seeds, name)
     ev.seeds += d.seeds
