@@ -96,12 +96,13 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
     # the tm chunk's records: one pretrained at half the benchmark's speed, one loaded (no pretraining), one later
     config = {"arch": "resnet18", "width": 0.25, "n_train": 1000, "pt_epochs": 10, "pt_min_steps": 0, "batch_size": 128}
     planned = costs.pretrain("resnet18", 0.25, 1000, 10, 0, 128)
-    (tmp_path / "cpu" / "tm").mkdir(parents=True)
-    for name, date, pretrain in (("a", "16:30", 2 * planned), ("b", "16:31", 0.0), ("c", "17:30", planned)):
+    for seed, date, pretrain in ((0, "16:30", 2 * planned), (1, "16:31", 0.0), (2, "17:30", planned)):
         prov = {"date": f"2026-12-02T{date}:00+00:00", "phases_s": {"pretrain": pretrain}}
-        (tmp_path / "cpu" / "tm" / f"{name}.json").write_text(json.dumps({"config": config, "provenance": prov}))
-    assert performance.chunk_speed(tmp_path, chunks[0]) == pytest.approx(0.5)
-    assert performance.chunk_speed(tmp_path, chunks[1]) is None
+        Store(tmp_path).save("cpu", "tm", {**config, "seed": seed}, {}, prov)
+    tm = Store(tmp_path).results("cpu", "tm")
+    assert len(tm) == 3
+    assert performance.chunk_speed(tm, chunks[0]) == pytest.approx(0.5)
+    assert performance.chunk_speed(Store(tmp_path).results("cpu", "tvo"), chunks[1]) is None
     text = performance.chunks_table(tmp_path)
     assert "1.50" in text and "all" in text and "1.33" in text  # 1 200 s actual / 900 s predicted
     assert "training speed / benchmark" in text and "0.50" in text

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from invtl.book.html import html_table
+from invtl.engine.store import Store
 
 BENCH = {
     "train": "train-{kind}.json",
@@ -157,23 +158,19 @@ def profile_table(results: str | Path) -> str:
     return html_table(("experiment", "engine", "wall s", "phases"), rows, left=4, wrap=True, caption=bench["caption"])
 
 
-def chunk_speed(results: str | Path, chunk: dict) -> float | None:
+def chunk_speed(records: list[dict], chunk: dict) -> float | None:
     """How fast the machine trained during a chunk, against the benchmark the plan predicts from: the median over
-    the chunk's records (its experiment, finished inside its window) of planned / actual pretraining seconds.
+    the chunk's `records` (its experiment's, finished inside its window) of planned / actual pretraining seconds.
     1.0 = the benchmark's speed; 0.5 = half. None when no record of the chunk pretrained a model."""
     from invtl import experiments
     from invtl.engine import costs
 
     exp = experiments.experiment(chunk["chunk"].split("-")[0])
     ratios = []
-    for path in (Path(results) / "cpu" / exp.name).glob("*.json"):
-        try:
-            rec = json.loads(path.read_text())
-            config, prov = rec["config"], rec["provenance"]
-            actual = prov["phases_s"].get("pretrain", 0.0)
-        except (OSError, ValueError, KeyError):
-            continue
-        if actual < 1.0 or not chunk["start"][:19] <= prov["date"][:19] <= chunk["end"][:19]:
+    for rec in records:
+        config, prov = rec["config"], rec["provenance"]
+        actual = prov.get("phases_s", {}).get("pretrain", 0.0)
+        if actual < 1.0 or not chunk["start"][:19] <= prov.get("date", "")[:19] <= chunk["end"][:19]:
             continue  # a model loaded from the checkpoint cache, or a record of another chunk
         if exp.shared:
             planned = exp.shared(config, "cpu")[1]
@@ -196,9 +193,12 @@ def chunks_table(results: str | Path) -> str:
     bench = load(results, "chunks")
     if bench is None:
         return _absent("the cpu run's chunks")
-    rows, per = [], {}
+    rows, per, records = [], {}, {}
     for c in bench["chunks"]:
-        speed = chunk_speed(results, c)
+        name = c["chunk"].split("-")[0]
+        if name not in records:  # each experiment's records read once, through the store's checks
+            records[name] = Store(results).results("cpu", name)
+        speed = chunk_speed(records[name], c)
         rows.append(
             (
                 c["chunk"],
@@ -209,7 +209,7 @@ def chunks_table(results: str | Path) -> str:
                 c["start"][:16].replace("T", " "),
             )
         )
-        e = per.setdefault(c["chunk"].split("-")[0], [0, 0])
+        e = per.setdefault(name, [0, 0])
         e[0], e[1] = e[0] + c["predicted_s"], e[1] + c["actual_s"]
     rows += [
         (f"{name} (all chunks)", f"{p / 60:.1f}", f"{a / 60:.1f}", f"{a / max(p, 1):.2f}", "", "")

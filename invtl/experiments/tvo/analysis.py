@@ -165,6 +165,11 @@ def panel_data(
     return PanelData(panel, stage, ft_n, metric, values, seeds, [s for s in all_seeds if s not in seeds], acc)
 
 
+def stored_results(records: list[dict], panel: str) -> int:
+    """How many of `records` belong to `panel`: what a panel without a complete seed has so far."""
+    return sum(r["config"]["panel"] == panel for r in records)
+
+
 def seed_means(
     records: list[dict], stage: str = "lp", ft_n: int | None = None, metric: str = "test_accuracy"
 ) -> list[dict]:

@@ -16,6 +16,7 @@ from invtl.experiments.tvo.analysis import (
     ft_sizes,
     panel_data,
     paper_records,
+    stored_results,
     value_label,
 )
 from invtl.verdict import Evidence, learned_bar, missing_seeds
@@ -69,7 +70,7 @@ def learned_panel(
     d = panel_data(records, panel, stage, ft_n)
     name = f"{label}{PANEL_LABEL[panel]} panel"
     if d is None:
-        stored = sum(r["config"]["panel"] == panel for r in records)
+        stored = stored_results(records, panel)
         ev.missing.append(f"{name} (incomplete: {stored} results stored, no seed complete)" if stored else name)
         return None
     ev.missing += missing_seeds(seeds, d.seeds, name)

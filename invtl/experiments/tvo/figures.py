@@ -133,7 +133,7 @@ def panels_summary(records: list[dict]) -> str:
     for p in tvo.PANELS:
         d = tvo.panel_data(records, p, "lp")
         left = f" (incomplete, left out: {', '.join(map(str, d.partial_seeds))})" if d and d.partial_seeds else ""
-        stored = sum(r["config"]["panel"] == p for r in records)
+        stored = tvo.stored_results(records, p)
         missing = (
             f"incomplete: {stored} results stored, no seed has every point yet"
             if stored
