@@ -138,11 +138,27 @@ def test_only_selects_a_panel_or_a_whole_dataset(only, panels):
 def test_plan_charges_a_shared_pretrained_model_once():
     exp = experiment("tvo")
     jobs = runner.select_jobs(exp, "cpu", [0], None, (1, 1))
-    keys = [exp.shared(j.config, "cpu")[0] for j in jobs]
+    keys = [exp.pretraining(j.config, "cpu")[0] for j in jobs]
     assert len(set(keys)) == 24 and len(keys) == 38  # the paper's 30 pretrainings per seed collapse to 24
     p = runner.plan(exp, "cpu", [0], max_minutes=1e6)
     naive = sum(exp.cost(j.config, "cpu") for j in jobs)
     assert p["total_minutes"] * 60 < naive and p["rates"].startswith(("measured", "planning"))
+
+
+@pytest.mark.parametrize("name", ["tm", "it"])
+def test_jobs_that_train_their_own_model_share_no_pretraining(name):
+    """tm and it train one model per job: no shared key, each job charged its own pretraining (none untrained)."""
+    exp = experiment(name)
+    jobs = runner.select_jobs(exp, "cpu", [0], None, (1, 1))
+    planned = [exp.pretraining(j.config, "cpu") for j in jobs]
+    assert all(key is None for key, _ in planned)
+    untrained = [s for j, (_, s) in zip(jobs, planned) if j.config.get("group") == "untrained"]
+    assert all(s == 0.0 for s in untrained) and len(untrained) < len(jobs)
+    assert all(
+        0 < s < exp.cost(j.config, "cpu") for j, (_, s) in zip(jobs, planned) if j.config.get("group") != "untrained"
+    )
+    p = runner.plan(exp, "cpu", [0], max_minutes=1e6)
+    assert p["total_minutes"] * 60 == pytest.approx(sum(exp.cost(j.config, "cpu") for j in jobs))
 
 
 def test_book_builds_the_checkout_it_runs_in(tmp_path, monkeypatch):

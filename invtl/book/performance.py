@@ -163,7 +163,6 @@ def chunk_speed(records: list[dict], chunk: dict) -> float | None:
     the chunk's `records` (its experiment's, finished inside its window) of planned / actual pretraining seconds.
     1.0 = the benchmark's speed; 0.5 = half. None when no record of the chunk pretrained a model."""
     from invtl import experiments
-    from invtl.engine import costs
 
     exp = experiments.experiment(chunk["chunk"].split("-")[0])
     ratios = []
@@ -172,18 +171,7 @@ def chunk_speed(records: list[dict], chunk: dict) -> float | None:
         actual = prov.get("phases_s", {}).get("pretrain", 0.0)
         if actual < 1.0 or not chunk["start"][:19] <= prov.get("date", "")[:19] <= chunk["end"][:19]:
             continue  # a model loaded from the checkpoint cache, or a record of another chunk
-        if exp.shared:
-            planned = exp.shared(config, "cpu")[1]
-        else:  # one pretraining per job (tm, it)
-            planned = costs.pretrain(
-                config["arch"],
-                config["width"],
-                config["n_train"],
-                config["pt_epochs"],
-                config.get("pt_min_steps", 0),
-                config["batch_size"],
-            )
-        ratios.append(planned / actual)
+        ratios.append(exp.pretraining(config, "cpu")[1] / actual)
     return float(np.median(ratios)) if ratios else None
 
 

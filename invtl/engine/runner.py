@@ -56,7 +56,8 @@ class Experiment:
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
     result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
     code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
-    shared: Callable[[dict, str], tuple[str, float]] | None = None  # (pretrained model's key, its seconds): for `plan`
+    # (key of a pretrained model jobs share, or None when each job trains its own; its estimated seconds): for `plan`
+    pretraining: Callable[[dict, str], tuple[str | None, float]] = lambda config, kind: (None, 0.0)
 
 
 @dataclass
@@ -286,7 +287,7 @@ def plan(
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
     seconds = [exp.cost(job.config, kind) / speed for job in jobs]
-    shared = [exp.shared(job.config, kind) if exp.shared else (None, 0.0) for job in jobs]
+    shared = [exp.pretraining(job.config, kind) for job in jobs]
     shared = [(key, pt / speed) for key, pt in shared]
 
     def total(idx: range | list[int]) -> float:

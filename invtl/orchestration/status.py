@@ -36,7 +36,7 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
             corrupt.append(f"{path}: {problem}")
         if locks.is_held(store.lock_path(profile, name, job.config)):
             running.append(str(path))
-        key, pretraining = exp.shared(job.config, kind) if exp.shared else (None, 0.0)
+        key, pretraining = exp.pretraining(job.config, kind)
         seconds += exp.cost(job.config, kind) - (pretraining if key is not None and key in shared else 0.0)
         shared.add(key)
     out = {

@@ -276,7 +276,7 @@ def cost(config: dict, kind: str = "cpu") -> float:
     )
 
 
-def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+def pretraining(config: dict, kind: str = "cpu") -> tuple[str, float]:
     """The job's pretrained model (keyed on the effective per-class count, as its checkpoint) and its seconds."""
     from invtl.engine import costs
 
@@ -306,7 +306,7 @@ EXPERIMENT = Experiment(
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     cost=cost,
     legacy=LEGACY_OPTIONS,
-    shared=shared,
+    pretraining=pretraining,
     result_keys=("training", "lp", "ft"),
     code=(
         "invtl/engine",

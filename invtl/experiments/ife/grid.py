@@ -218,7 +218,7 @@ def cost(config: dict, kind: str = "cpu") -> float:
     )
 
 
-def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+def pretraining(config: dict, kind: str = "cpu") -> tuple[str, float]:
     """The job's pretrained model (the C&C model is shared by both variants) and its estimated seconds."""
     cifar_sizes, objects = _sizes(config)
     n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
@@ -242,7 +242,7 @@ EXPERIMENT = Experiment(
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     cost=cost,
     legacy=LEGACY_OPTIONS,
-    shared=shared,
+    pretraining=pretraining,
     result_keys=("training", "lp", "invariance"),
     code=(
         "invtl/engine",

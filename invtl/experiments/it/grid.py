@@ -261,6 +261,23 @@ def cost(config: dict, kind: str = "cpu") -> float:
     )
 
 
+def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
+    """Each job pretrains its own model (no key shared with other jobs; none for the untrained group) and its
+    estimated seconds."""
+    if config["group"] == "untrained":
+        return None, 0.0
+    n = config["n_train"]
+    return None, costs.pretrain(
+        config["arch"],
+        config["width"],
+        n,
+        config["pt_epochs"],
+        config.get("pt_min_steps", 0),
+        config["batch_size"],
+        kind,
+    )
+
+
 EXPERIMENT = Experiment(
     "it",
     "E-5: transfer of invariance across objects, random data and backgrounds",
@@ -268,6 +285,7 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     cost=cost,
+    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("training", "scores"),
     code=(

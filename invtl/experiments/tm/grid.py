@@ -122,6 +122,20 @@ def cost(config: dict, kind: str = "cpu") -> float:
     )
 
 
+def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
+    """Each job pretrains its own model (no key shared with other jobs) and its estimated seconds."""
+    n = config["n_train"]
+    return None, costs.pretrain(
+        config["arch"],
+        config["width"],
+        n,
+        config["pt_epochs"],
+        config.get("pt_min_steps", 0),
+        config["batch_size"],
+        kind,
+    )
+
+
 EXPERIMENT = Experiment(
     "tm",
     "E-6: transformation-set mismatch (nested sets)",
@@ -129,6 +143,7 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     cost=cost,
+    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),
     code=(

@@ -296,7 +296,7 @@ def cost(config: dict, kind: str = "cpu") -> float:
     )
 
 
-def shared(config: dict, kind: str = "cpu") -> tuple[str, float]:
+def pretraining(config: dict, kind: str = "cpu") -> tuple[str, float]:
     """The job's pretrained model (jobs of a seed share it when the key matches) and its estimated seconds."""
     arch, relation, amount = pretraining_setup(config)
     n_pt = amount or config["n_pt"]
@@ -314,7 +314,7 @@ EXPERIMENT = Experiment(
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     cost=cost,
     legacy=LEGACY_OPTIONS,
-    shared=shared,
+    pretraining=pretraining,
     result_keys=("training", "lp", "ft"),
     code=(
         "invtl/engine",
