@@ -1,10 +1,12 @@
-"""The landing page's scale discussion: the rule that reads a failing C8 as scale or as a non-reproduction."""
+"""The landing page's scale discussion: the rules that read a failing claim as scale, noise or a non-reproduction."""
 
 from __future__ import annotations
 
 from invtl.book import scale
 from invtl.experiments.it import scale as it_scale
 from invtl.experiments.tm import analysis as tm
+from invtl.experiments.tvo import scale as tvo_scale
+from invtl.experiments.tvo.analysis import paper_records
 
 
 def _records(fit: dict[int, float], drop_at_k8: float) -> list[dict]:
@@ -81,3 +83,42 @@ def test_c7_gap_wholly_outside_the_tolerance_is_a_non_reproduction():
 
 def test_c7_within_the_statement_is_open():
     assert it_scale.scale_evidence(_it_records([0.0, 0.01, -0.01])) == ("", "open")
+
+
+def _tvo_records(vit_fit: float) -> list[dict]:
+    """The paper's E-1a as records, except that ViT with disjoint transforms transfers at 0.5 (the disjoint
+    architecture range then exceeds the gap: C1 (b) breaks) and its pretrained model reaches `vit_fit`."""
+    records = paper_records("E-1a")
+    for r in records:
+        c = r["config"]
+        if (c["panel"], c["value"], c["transform_set"]) == ("architecture", "vit", "disjoint"):
+            r["result"]["lp"]["test_accuracy"] = 0.5
+            r["result"]["training"]["test_accuracy"] = vit_fit
+    return records
+
+
+def test_c1_broken_by_an_underfit_model_reads_as_scale():
+    lines, reading = tvo_scale.scale_evidence_of("C1")(_tvo_records(vit_fit=0.6))
+    assert reading == "scale"
+    assert "architecture ViT: pretraining held-out accuracy same 1.000, disjoint 0.600; outside" in lines
+    assert "(b) architecture holds" in lines
+
+
+def test_c1_broken_by_a_fitted_model_reads_as_non_reproduction():
+    lines, reading = tvo_scale.scale_evidence_of("C1")(_tvo_records(vit_fit=0.95))
+    assert reading == "non-reproduction" and "(b) architecture still fails" in lines
+
+
+def test_c1_on_the_paper_has_nothing_broken():
+    assert tvo_scale.scale_evidence_of("C1")(paper_records("E-1a")) == ("", "open")
+
+
+def test_pt_sets_under_the_papers_smallest_are_outside_its_regime_and_lone_points_leave():
+    records = paper_records("E-1a")
+    for r in records:
+        if r["config"]["panel"] == "pt_samples" and r["config"]["value"] != 1_000:
+            r["config"]["value"] = 500  # every point but one is under the paper's smallest set
+    points = tvo_scale.regime(records)
+    assert points[("pt_samples", 500)][1].startswith("fewer PT samples")
+    assert points[("pt_samples", 1_000)][1] is None
+    assert not any(r["config"]["panel"] == "pt_samples" for r in tvo_scale.in_regime(records))

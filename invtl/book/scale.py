@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from invtl.experiments.it import scale as it
 from invtl.experiments.tm import analysis as tm
+from invtl.experiments.tvo import scale as tvo
 
-SCALE_EVIDENCE = {"C7": it.scale_evidence, "C8": tm.scale_evidence}
+SCALE_EVIDENCE = {
+    **{cid: tvo.scale_evidence_of(cid) for cid in ("C1", "C2", "C3", "C4")},
+    "C7": it.scale_evidence,
+    "C8": tm.scale_evidence,
+}
 """claim id -> scale_evidence(records) -> (markdown lines, reading), for claims whose failure has a testable cause."""
 
 READINGS = {
-    "scale": "**Reading: scale.** The parts that break the statement rest on models that did not reach the paper's "
-    "fit of their own pretraining task; the parts whose models did reach it agree with the paper.",
+    "scale": "**Reading: scale.** The parts that break the statement rest on models outside the paper's regime (short "
+    "of the paper's fit of their own pretraining task, or trained on less data than the paper's smallest set); "
+    "where the models are inside it, the statement's parts agree with the paper.",
     "non-reproduction": "**Reading: a real non-reproduction at this scale.** A part breaks the statement although its "
     "models fitted their pretraining task as well as the paper's.",
     "noise": "**Reading: seed noise.** Every part that breaks the statement has a 95 % interval over seeds that "

@@ -94,7 +94,8 @@ def ft_sizes(records: list[dict]) -> list[int]:
     return sorted({int(n) for r in records if r["config"]["panel"] != "ft_samples" for n in r["result"].get("ft", {})})
 
 
-def _order(panel: str, values) -> list:
+def panel_order(panel: str, values) -> list:
+    """The values of `panel` in the paper's order (class relationships, architectures), else sorted."""
     values = set(values)
     if panel == "class_relationship":
         return [v for v in CLASS_ORDER if v in values] + sorted(v for v in values if v not in CLASS_ORDER)
@@ -156,7 +157,7 @@ def panel_data(
             cells[(c["seed"], c["value"], c["transform_set"])] = v
     if not cells:
         return None
-    values = _order(panel, {k[1] for k in cells})
+    values = panel_order(panel, {k[1] for k in cells})
     all_seeds = sorted({k[0] for k in cells})
     seeds = [s for s in all_seeds if all((s, v, t) in cells for v in values for t in TSETS)]
     if not seeds:

@@ -102,7 +102,7 @@ C1_TEST = (
 )
 
 
-def check_c1(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+def evidence_c1(records: list[dict], seeds: list[int] | None = None) -> Evidence:
     ev = Evidence()
     for p in DIFF_PANELS:
         d = learned_panel(records, p, "lp", None, ev, seeds)
@@ -126,7 +126,7 @@ def check_c1(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
                 f"same @ {value_label(p, d.values[0])} PT {s_lo:.3f} vs disjoint @ "
                 f"{value_label(p, d.values[-1])} {j_hi:.3f}",
             )
-    return ev.result()
+    return ev
 
 
 C2_TEST = (
@@ -140,7 +140,7 @@ C2_TEST = (
 )
 
 
-def check_c2(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+def evidence_c2(records: list[dict], seeds: list[int] | None = None) -> Evidence:
     ev = Evidence()
     cr = learned_panel(records, "class_relationship", "lp", None, ev, seeds)
     ranges = {}
@@ -151,7 +151,7 @@ def check_c2(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
     if cr is None or not {"subset", "superset"} <= set(cr.values):
         if cr is not None:
             ev.untestable.append("class relationship subset or superset")
-        return ev.result()
+        return ev
     d = differences_of(cr)
     j = dict(zip(cr.values, cr.mean("disjoint")))
     ev.test("(a)", j["superset"] > j["subset"], f"disjoint: subset {j['subset']:.3f} → superset {j['superset']:.3f}")
@@ -169,7 +169,7 @@ def check_c2(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         )
     s_sub = float(cr.mean("same")[cr.values.index("subset")])
     ev.test("(d)", s_sub > max(j.values()), f"same @ subset {s_sub:.3f} vs best disjoint {max(j.values()):.3f}")
-    return ev.result()
+    return ev
 
 
 C3_TEST = (
@@ -181,11 +181,11 @@ C3_TEST = (
 )
 
 
-def check_c3(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+def evidence_c3(records: list[dict], seeds: list[int] | None = None) -> Evidence:
     ev = Evidence()
     d = learned_panel(records, "ft_samples", "lp", None, ev, seeds)
     if d is None or len(d.values) < 2:
-        return ev.result()
+        return ev
     s_lo, j_hi = float(d.mean("same")[0]), float(d.mean("disjoint")[-1])
     num_target = next(r["config"].get("num_target", 30) for r in records)
     bar = learned_bar(num_target)
@@ -194,7 +194,7 @@ def check_c3(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
             f"transfer at chance level (same @ {value_label('ft_samples', d.values[0])} {s_lo:.3f}, "
             f"disjoint @ {value_label('ft_samples', d.values[-1])} {j_hi:.3f}; bar {bar:.2f})"
         )
-        return ev.result()
+        return ev
     ratio = d.values[-1] / d.values[0]
     ev.test(
         "same @ fewest ≥ disjoint @ most",
@@ -202,7 +202,7 @@ def check_c3(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
         f"same @ {value_label('ft_samples', d.values[0])} LP samples {s_lo:.3f} vs disjoint @ "
         f"{value_label('ft_samples', d.values[-1])} {j_hi:.3f} ({ratio:.0f}x fewer samples)",
     )
-    return ev.result()
+    return ev
 
 
 C4_TEST = (
@@ -213,7 +213,7 @@ C4_TEST = (
 )
 
 
-def check_c4(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+def evidence_c4(records: list[dict], seeds: list[int] | None = None) -> Evidence:
     ev = Evidence()
     sizes = ft_sizes(records)
     n = sizes[0] if sizes else None
@@ -233,10 +233,21 @@ def check_c4(records: list[dict], seeds: list[int] | None = None) -> tuple[str, 
             ev.test(f"(b) {PANEL_LABEL[p]}", diff > 0, f"difference of means {diff:+.3f}")
     if n is not None:
         ev.lines.insert(0, f"FT on {n} samples")
-    return ev.result()
+    return ev
 
 
-CHECKS = {"C1": check_c1, "C2": check_c2, "C3": check_c3, "C4": check_c4}
+EVIDENCE = {"C1": evidence_c1, "C2": evidence_c2, "C3": evidence_c3, "C4": evidence_c4}
+"""claim id -> evidence(records, seeds): what the check found, part by part (`invtl.verdict.Evidence`)."""
+
+
+def _check(evidence):
+    def check(records: list[dict], seeds: list[int] | None = None) -> tuple[str, str]:
+        return evidence(records, seeds).result()
+
+    return check
+
+
+CHECKS = {cid: _check(evidence) for cid, evidence in EVIDENCE.items()}
 TESTS = {"C1": C1_TEST, "C2": C2_TEST, "C3": C3_TEST, "C4": C4_TEST}
 
 
