@@ -94,8 +94,9 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
     ]
     _bench(tmp_path, "chunks", {"caption": "c", "chunks": chunks})
     # the tm chunk's records: one pretrained at half the benchmark's speed, one loaded (no pretraining), one later
-    config = {"arch": "resnet18", "width": 0.25, "n_train": 1000, "pt_epochs": 10, "pt_min_steps": 0, "batch_size": 128}
-    planned = costs.pretrain("resnet18", 0.25, 1000, 10, 0, 128)
+    config = experiment("tm").jobs("cpu", [0], (), None)[0].config
+    c = config
+    planned = costs.pretrain(c["arch"], c["width"], c["n_train"], c["pt_epochs"], c["pt_min_steps"], c["batch_size"])
     for seed, date, pretrain in ((0, "16:30", 2 * planned), (1, "16:31", 0.0), (2, "17:30", planned)):
         prov = {"date": f"2026-12-02T{date}:00+00:00", "phases_s": {"pretrain": pretrain}}
         Store(tmp_path).save("cpu", "tm", {**config, "seed": seed}, {}, prov)
@@ -108,6 +109,27 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
     assert "training speed / benchmark" in text and "0.50" in text
     assert performance.chunks_figure(tmp_path) is not None
     assert "not measured" in performance.precision_table(tmp_path)
+
+
+def test_phase_table_sets_each_measured_phase_beside_its_plan(tmp_path):
+    """Invariance counts as features, io and the time outside the phases as overhead; a job that loaded its
+    pretrained model is charged no planned pretraining."""
+    exp = experiment("tm")
+    config = exp.jobs("cpu", [0], (), None)[0].config
+    plan = exp.phases(config, "cpu")
+    trained = {"wall_time_s": 40.0, "phases_s": {"pretrain": 30.0, "generate": 2.0, "invariance": 1.0, "io": 0.5}}
+    loaded = {"wall_time_s": 5.0, "phases_s": {"pretrain": 0.0, "features": 3.0}}
+    records = [{"config": config, "provenance": trained}, {"config": config, "provenance": loaded}]
+    cells = performance.phase_seconds(exp, records)
+    assert cells["pretrain"] == pytest.approx((plan["pretrain"], 30.0))
+    assert cells["generate"] == pytest.approx((2 * plan["generate"], 2.0))
+    assert cells["features"] == pytest.approx((2 * plan["features"], 4.0))
+    assert cells["overhead"] == pytest.approx((2 * plan["overhead"], 0.5 + 6.5 + 2.0))
+    assert sum(a for a, _ in cells.values()) == pytest.approx(2 * exp.cost(config) - plan["pretrain"])
+    assert "No cpu results stored yet" in performance.phases_table(tmp_path)
+    Store(tmp_path).save("cpu", "tm", config, {}, trained)
+    text = performance.phases_table(tmp_path)
+    assert "tm (1 job)" in text and "fine-tune" in text
 
 
 def test_pilots_table_shows_each_pilot_beside_chance(tmp_path):

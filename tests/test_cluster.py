@@ -38,7 +38,7 @@ FAKE = runner.Experiment(
         runner.Job({"fake": 1, "i": i, "seed": s}, job, "p") for s in seeds for i in range(4)
     ],
     lambda profile: [0],
-    cost=lambda config, kind="cpu": 60.0,
+    phases=lambda config, kind="cpu": {"pretrain": 60.0},
     result_keys=("value",),
 )
 

@@ -216,6 +216,60 @@ def chunks_table(results: str | Path) -> str:
     return html_table(header, rows, caption=bench["caption"])
 
 
+MEASURED_AS = {"invariance": "features", "io": "overhead"}
+"""Measured phases (a result's `phases_s`) the plan charges under another name."""
+
+
+def phase_seconds(exp, records: list[dict]) -> dict[str, tuple[float, float]]:
+    """phase -> (planned, measured) seconds over `records` of experiment `exp`, on the cpu rates. Time a job spent
+    outside its phases is overhead; a job that loaded its pretrained model from a checkpoint is charged no planned
+    pretraining (another job trained it)."""
+    from invtl.engine.costs import PHASES
+
+    out = {p: [0.0, 0.0] for p in PHASES}
+    for rec in records:
+        prov = rec["provenance"]
+        measured = prov.get("phases_s", {})
+        trained = measured.get("pretrain", 0.0) >= 1.0
+        for phase, seconds in exp.phases(rec["config"], "cpu").items():
+            out[phase][0] += seconds if phase != "pretrain" or trained else 0.0
+        for phase, seconds in measured.items():
+            out[MEASURED_AS.get(phase, phase)][1] += seconds
+        out["overhead"][1] += prov.get("wall_time_s", 0.0) - sum(measured.values())
+    return {p: (a, b) for p, (a, b) in out.items()}
+
+
+def phases_table(results: str | Path, profile: str = "cpu") -> str:
+    """Planned against measured minutes per phase and experiment over the stored `profile` records: where the
+    plan's estimates miss (the chunk table shows by how much in all)."""
+    from invtl import experiments
+
+    store, rows = Store(results), []
+    for name in experiments.SPECS:
+        records = store.results(profile, name)
+        if not records:
+            continue
+        cells = phase_seconds(experiments.experiment(name), records)
+        total = [sum(c[i] for c in cells.values()) for i in (0, 1)]
+        rows.append(
+            (
+                f"{name} ({len(records)} job{'s' * (len(records) != 1)})",
+                *[f"{b / 60:.1f} / {a / 60:.1f}" + (f" ({b / a:.1f}×)" if a >= 30 else "") for a, b in cells.values()],
+                f"{total[1] / 60:.1f} / {total[0] / 60:.1f} ({total[1] / max(total[0], 1):.1f}×)",
+            )
+        )
+    if not rows:
+        return f"<p><em>No {profile} results stored yet.</em></p>"
+    from invtl.engine.costs import PHASES
+
+    caption = (
+        f"Measured / planned minutes per phase, summed over the stored {profile} results (their `phases_s`; overhead "
+        "is a job's time outside its phases); the plan at the committed benchmark's rates, a pretraining loaded from "
+        "a checkpoint charged to the job that trained it. Ratios for phases planned at 30 s or more."
+    )
+    return html_table(("experiment", *PHASES, "all"), rows, caption=caption)
+
+
 def chunks_figure(results: str | Path) -> Figure | None:
     bench = load(results, "chunks")
     if bench is None:

@@ -344,7 +344,7 @@ def bench_rates(
         "generate": round(len(rates) / sum(1 / r for r in rates)),
         "generate_cifar": round(cifar),
         "probe_step_s": probe_step,
-        "job_overhead_s": 1.0,
+        "job_overhead_s": 1.0,  # a planning number, not measured (the performance chapter's phase table shows it)
         "precision": rt.precision,
         "date": time.strftime("%Y-%m-%d"),
     }

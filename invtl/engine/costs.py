@@ -78,6 +78,11 @@ def epochs_for(n: int, epochs: int, min_steps: int, batch_size: int) -> int:
     return max(epochs, math.ceil(min_steps / max(1, math.ceil(n / batch_size))))
 
 
+PHASES = ("pretrain", "generate", "features", "probe", "fine-tune", "overhead")
+"""The phases of a job's estimate; the names a result's `phases_s` uses (features also covers `invariance`,
+overhead is the job's time outside its phases)."""
+
+
 def job(
     arch: str,
     width: float,
@@ -88,20 +93,27 @@ def job(
     probes: list[tuple[int, int, int]] = (),
     fine_tunes: list[tuple[int, int, int]] = (),
     kind: str = "cpu",
-) -> float:
-    """Estimated seconds of one job: `pretrain` = (samples, epochs, min steps) or None (a cached or untrained
-    model), `generate` = evaluation images generated once, `features` = images embedded, `probes` and
-    `fine_tunes` = (samples, epochs, min steps) each. Training images are generated as they train, at the
-    generation rate."""
+) -> dict[str, float]:
+    """Estimated seconds of one job per phase (`PHASES`): `pretrain` = (samples, epochs, min steps) or None (a
+    cached or untrained model), `generate` = evaluation images generated once, `features` = images embedded,
+    `probes` and `fine_tunes` = (samples, epochs, min steps) each. Training images are generated as they train,
+    at the generation rate."""
     r = rates(kind)
     train_rate, feature_rate = _per_arch(r["train"], arch, width), _per_arch(r["features"], arch, width)
-    seconds = r["job_overhead_s"] + generate / r["generate"] + features / feature_rate
-    for n, epochs, min_steps in ([pretrain] if pretrain else []) + list(fine_tunes):
-        images = n * epochs_for(n, epochs, min_steps, batch_size)
-        seconds += images / train_rate + images / r["generate"]
-    for n, epochs, min_steps in probes:
-        seconds += math.ceil(n / batch_size) * epochs_for(n, epochs, min_steps, batch_size) * r["probe_step_s"]
-    return seconds
+
+    def training(runs: list[tuple[int, int, int]]) -> float:
+        images = sum(n * epochs_for(n, epochs, min_steps, batch_size) for n, epochs, min_steps in runs)
+        return images / train_rate + images / r["generate"]
+
+    steps = sum(math.ceil(n / batch_size) * epochs_for(n, e, m, batch_size) for n, e, m in probes)
+    return {
+        "pretrain": training([pretrain] if pretrain else []),
+        "generate": generate / r["generate"],
+        "features": features / feature_rate,
+        "probe": steps * r["probe_step_s"],
+        "fine-tune": training(list(fine_tunes)),
+        "overhead": r["job_overhead_s"],
+    }
 
 
 def _per_arch(table: dict, arch: str, width: float) -> float:

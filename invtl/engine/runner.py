@@ -52,12 +52,16 @@ class Experiment:
     panels: tuple[str, ...]
     jobs: Callable[..., list[Job]]  # (profile, seeds, legacy, source) -> the grid's jobs, a pure function
     default_seeds: Callable[[str], list[int]]
-    cost: Callable[[dict], float] = lambda config: 0.0  # estimated GPU seconds of a job (for `plan`)
+    phases: Callable[[dict, str], dict[str, float]] = lambda config, kind: {}  # estimated seconds per phase
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
     result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
     code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
     # (key of a pretrained model jobs share, or None when each job trains its own; its estimated seconds): for `plan`
     pretraining: Callable[[dict, str], tuple[str | None, float]] = lambda config, kind: (None, 0.0)
+
+    def cost(self, config: dict, kind: str = "cpu") -> float:
+        """Estimated seconds of one job on a device kind (for `plan`): the sum of its `phases`."""
+        return sum(self.phases(config, kind).values())
 
 
 @dataclass

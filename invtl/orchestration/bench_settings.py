@@ -3,6 +3,7 @@ against bf16 (does bf16 change the science?)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -88,16 +89,7 @@ def bench_precision(
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["INVTL_CACHE"] = str(Path(tmp) / "cache")
             try:
-                pick = runner.Experiment(
-                    exp.name,
-                    exp.description,
-                    exp.panels,
-                    lambda *a, jobs=jobs: jobs,
-                    exp.default_seeds,
-                    exp.cost,
-                    exp.legacy,
-                    exp.result_keys,
-                )
+                pick = dataclasses.replace(exp, jobs=lambda *a, jobs=jobs: jobs)
                 runner.run(
                     pick, profile, device="cpu", results=str(Path(tmp) / "results"), precision=precision, progress=False
                 )

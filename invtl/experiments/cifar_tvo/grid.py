@@ -246,8 +246,8 @@ def split_sizes(config: dict) -> tuple[int, int, int]:
     return tuple(min(a, b) for a, b in zip(per_class, cap))
 
 
-def cost(config: dict, kind: str = "cpu") -> float:
-    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`)."""
     from invtl.engine import costs
 
     arch, relation, per_class = pretraining_setup(config)
@@ -304,7 +304,7 @@ EXPERIMENT = Experiment(
     panels=tuple(f"{d}/{p}" for d in DATASETS for p in PANELS),
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
-    cost=cost,
+    phases=phases,
     legacy=LEGACY_OPTIONS,
     pretraining=pretraining,
     result_keys=("training", "lp", "ft"),

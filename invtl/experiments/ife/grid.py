@@ -201,8 +201,8 @@ def _sizes(config: dict) -> tuple[list[int], list[int]]:
     return cifar, list(config["n_objects"])
 
 
-def cost(config: dict, kind: str = "cpu") -> float:
-    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`)."""
     cifar_sizes, objects = _sizes(config)
     n_train = objects[0] if INPUTS[config["pt_task"]] == "O" else cifar_sizes[0]
     images = 2 * sum(cifar_sizes) + sum(objects)
@@ -240,7 +240,7 @@ EXPERIMENT = Experiment(
     panels=VARIANTS,
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
-    cost=cost,
+    phases=phases,
     legacy=LEGACY_OPTIONS,
     pretraining=pretraining,
     result_keys=("training", "lp", "invariance"),

@@ -246,8 +246,8 @@ def _dataset(
     )
 
 
-def cost(config: dict, kind: str = "cpu") -> float:
-    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`)."""
     pairs = len(config["data_types"]) * len(config["eval_transforms"])
     n, trained = config["n_train"], config["group"] != "untrained"
     return costs.job(
@@ -264,18 +264,7 @@ def cost(config: dict, kind: str = "cpu") -> float:
 def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
     """Each job pretrains its own model (no key shared with other jobs; none for the untrained group) and its
     estimated seconds."""
-    if config["group"] == "untrained":
-        return None, 0.0
-    n = config["n_train"]
-    return None, costs.pretrain(
-        config["arch"],
-        config["width"],
-        n,
-        config["pt_epochs"],
-        config.get("pt_min_steps", 0),
-        config["batch_size"],
-        kind,
-    )
+    return None, phases(config, kind)["pretrain"]
 
 
 EXPERIMENT = Experiment(
@@ -284,7 +273,7 @@ EXPERIMENT = Experiment(
     panels=("resnet18", "densenet121", "vgg11", "vit"),
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
-    cost=cost,
+    phases=phases,
     pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("training", "scores"),

@@ -104,8 +104,8 @@ def run_job(config: dict, ctx) -> dict:
     return result
 
 
-def cost(config: dict, kind: str = "cpu") -> float:
-    """Estimated seconds of one job (see `invtl.engine.costs`); the evaluation sets of a seed are generated
+def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`); the evaluation sets of a seed are generated
     once per process, so each job is charged an equal share of them."""
     n, K = config["n_train"], config["num_transforms"]
     evals = n + config["n_val"] + config["n_test"]
@@ -123,17 +123,9 @@ def cost(config: dict, kind: str = "cpu") -> float:
 
 
 def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
-    """Each job pretrains its own model (no key shared with other jobs) and its estimated seconds."""
-    n = config["n_train"]
-    return None, costs.pretrain(
-        config["arch"],
-        config["width"],
-        n,
-        config["pt_epochs"],
-        config.get("pt_min_steps", 0),
-        config["batch_size"],
-        kind,
-    )
+    """Each job pretrains its own model (no key shared with other jobs) and its
+    estimated seconds."""
+    return None, phases(config, kind)["pretrain"]
 
 
 EXPERIMENT = Experiment(
@@ -142,7 +134,7 @@ EXPERIMENT = Experiment(
     panels=("resnet18", "vgg11", "densenet121", "vit"),
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
-    cost=cost,
+    phases=phases,
     pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),

@@ -274,8 +274,8 @@ def jobs(profile: str, seeds: list[int], legacy: tuple[str, ...] = (), source: s
     return grid("tvo", T2D, profile, seeds, points(s, s["pt_samples"]), shared, legacy)
 
 
-def cost(config: dict, kind: str = "cpu") -> float:
-    """Estimated seconds of one job (see `invtl.engine.costs`)."""
+def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`)."""
     arch, _, amount = pretraining_setup(config)
     n_pt = amount or config["n_pt"]
     evals = config["n_val"] + config["n_test"]
@@ -312,7 +312,7 @@ EXPERIMENT = Experiment(
     panels=PANELS,
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
-    cost=cost,
+    phases=phases,
     legacy=LEGACY_OPTIONS,
     pretraining=pretraining,
     result_keys=("training", "lp", "ft"),
