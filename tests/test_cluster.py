@@ -211,3 +211,25 @@ def test_parse_time():
     for bad in ("0", "1:x", "-5", "1:2:3:4"):
         with pytest.raises(ValueError, match="--time"):
             executors.parse_time(bad)
+
+
+def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
+    """`invtl run` leaves one log per run that computed something (results/PROFILE/runs/), which the
+    performance chapter's chunk table reads; a run with nothing left to compute logs nothing."""
+    from invtl.book import performance
+
+    store = store_mod.Store()
+    store.save("smoke", "tm", {"fake": 1, "i": 0, "seed": 0}, {"value": 0}, {})
+    assert runner.run(FAKE, "smoke", shard=(1, 1), device="cpu", progress=False)["computed"] == 3
+    assert runner.run(FAKE, "smoke", shard=(1, 1), device="cpu", progress=False)["computed"] == 0
+    (log,) = store.runs("smoke")
+    assert (log["experiment"], log["shard"], log["jobs"], log["computed"]) == ("tm", "1/1", 3, 3)
+    assert log["predicted_s"] == 180.0 and 0 <= log["actual_s"] < 60 and log["start"] <= log["end"]
+    assert isinstance(log["dirty"], bool) and log["git_commit"]
+    (store.root / "smoke" / "runs" / "broken.json").write_text("{")
+    with pytest.warns(UserWarning, match="ignoring run log"):
+        assert len(store.runs("smoke")) == 1
+    (store.root / "smoke" / "runs" / "broken.json").unlink()
+    rows, caption = performance.chunks(store.root, "smoke")
+    assert [r["chunk"] for r in rows] == ["tm-1of1" + (" (dirty)" if log["dirty"] else "")]
+    assert "results/smoke/runs/" in caption

@@ -175,14 +175,33 @@ def chunk_speed(records: list[dict], chunk: dict) -> float | None:
     return float(np.median(ratios)) if ratios else None
 
 
+def chunks(results: str | Path, profile: str = "cpu") -> tuple[list[dict], str] | None:
+    """(chunks, caption) of a profile's run: the committed chunk benchmark's rows, then the runs `invtl run`
+    logged (`Store.runs`), each as {chunk, predicted_s, actual_s, start, end}; None when there are neither."""
+    bench = load(results, "chunks") if profile == "cpu" else None
+    rows, caption = (list(bench["chunks"]), bench["caption"]) if bench else ([], "")
+    logged = Store(results).runs(profile)
+    for run in logged:
+        k, n = run["shard"].split("/")
+        part = "" if run["computed"] == run["jobs"] else f" ({run['computed']} of its {run['jobs']} jobs)"
+        rows.append({**run, "chunk": f"{run['experiment']}-{k}of{n}{part}" + (" (dirty)" if run["dirty"] else "")})
+    if logged:
+        commits = sorted({r["git_commit"][:7] for r in logged})
+        caption += (
+            f" Runs logged by `invtl run` (results/{profile}/runs/, commit {', '.join(commits)}): predicted = the "
+            "plan's estimate of the jobs each computed, actual = its wall time."
+        )
+    return (rows, caption.strip()) if rows else None
+
+
 def chunks_table(results: str | Path) -> str:
     """Predicted against actual wall time of every chunk of the cpu run, and per experiment, with the machine's
     training speed during each chunk (`chunk_speed`)."""
-    bench = load(results, "chunks")
-    if bench is None:
+    run = chunks(results)
+    if run is None:
         return _absent("the cpu run's chunks")
     rows, per, records = [], {}, {}
-    for c in bench["chunks"]:
+    for c in run[0]:
         name = c["chunk"].split("-")[0]
         if name not in records:  # each experiment's records read once, through the store's checks
             records[name] = Store(results).results("cpu", name)
@@ -213,7 +232,7 @@ def chunks_table(results: str | Path) -> str:
         "training speed / benchmark",
         "started (UTC)",
     )
-    return html_table(header, rows, caption=bench["caption"])
+    return html_table(header, rows, caption=run[1])
 
 
 MEASURED_AS = {"invariance": "features", "io": "overhead"}
@@ -271,15 +290,15 @@ def phases_table(results: str | Path, profile: str = "cpu") -> str:
 
 
 def chunks_figure(results: str | Path) -> Figure | None:
-    bench = load(results, "chunks")
-    if bench is None:
+    run = chunks(results)
+    if run is None:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 3.0))
-    chunks = bench["chunks"]
-    xs = range(len(chunks))
-    ax.bar([x - 0.2 for x in xs], [c["predicted_s"] / 60 for c in chunks], 0.4, label="predicted")
-    ax.bar([x + 0.2 for x in xs], [c["actual_s"] / 60 for c in chunks], 0.4, label="actual")
-    ax.set_xticks(list(xs), [c["chunk"] for c in chunks], rotation=40, ha="right", fontsize=8)
+    rows = run[0]
+    xs = range(len(rows))
+    ax.bar([x - 0.2 for x in xs], [c["predicted_s"] / 60 for c in rows], 0.4, label="predicted")
+    ax.bar([x + 0.2 for x in xs], [c["actual_s"] / 60 for c in rows], 0.4, label="actual")
+    ax.set_xticks(list(xs), [c["chunk"] for c in rows], rotation=40, ha="right", fontsize=8)
     ax.set_ylabel("minutes")
     ax.legend(frameon=False)
     return fig

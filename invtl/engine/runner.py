@@ -24,6 +24,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import torch
 import torch.nn as nn
@@ -35,7 +36,7 @@ from invtl.engine import store as store_mod
 from invtl.engine.timing import phase
 from invtl.engine.train import Runtime, resolve_precision
 from invtl.paths import MissingData
-from invtl.profiles import check_profile
+from invtl.profiles import DEVICE_KIND, check_profile
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ def run(
         else:
             todo.append(job)
     reasons: dict[str, int] = {}
+    computed: list[Job] = []
+    started, t0 = _now(), time.perf_counter()
     try:
         for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
             lock = locks.try_lock(store.lock_path(profile, name, job.config))
@@ -211,11 +214,34 @@ def run(
                 lock.release()
             if reason is None:
                 counts["computed"] += 1
+                computed.append(job)
             else:
                 counts["missing"] += 1
                 reasons[reason] = reasons.get(reason, 0) + 1
     except KeyboardInterrupt as e:
         raise Interrupted(counts["computed"] + counts["skipped"]) from e
+    finally:
+        if computed:
+            commit, dirty = store_mod.git_state()
+            store.save_run(
+                profile,
+                {
+                    "experiment": name,
+                    "profile": profile,
+                    "shard": f"{shard[0]}/{shard[1]}",
+                    "only": only,
+                    "device": str(dev),
+                    "precision": ctx.precision,
+                    "start": started,
+                    "end": _now(),
+                    "actual_s": round(time.perf_counter() - t0, 1),
+                    "predicted_s": round(estimate(exp, computed, DEVICE_KIND[profile]), 1),
+                    "jobs": len(todo),
+                    "computed": len(computed),
+                    "git_commit": commit,
+                    "dirty": dirty,
+                },
+            )
     for reason, n in reasons.items():
         warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
     if counts["busy"]:
@@ -265,6 +291,21 @@ def preflight(results: str | os.PathLike) -> None:
             paths.readable_dir(root, what)
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def estimate(exp: Experiment, jobs: list[Job], kind: str = "cpu") -> float:
+    """Estimated seconds of `jobs` run one after the other by one process: each job's cost, a pretrained model
+    that several jobs share (a checkpoint) charged once."""
+    seen, out = set(), 0.0
+    for job in jobs:
+        key, pretraining = exp.pretraining(job.config, kind)
+        out += exp.cost(job.config, kind) - (pretraining if key is not None and key in seen else 0.0)
+        seen.add(key)
+    return out
+
+
 def plan(
     exp: Experiment,
     profile: str,
@@ -282,7 +323,6 @@ def plan(
     grid run by one machine, every model trained once.
     """
     from invtl.engine.costs import rates
-    from invtl.profiles import DEVICE_KIND
 
     if not (math.isfinite(max_minutes) and max_minutes > 0):
         raise ValueError(f"invalid --max-minutes {max_minutes}; valid: a positive number of minutes")
@@ -291,16 +331,9 @@ def plan(
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
     seconds = [exp.cost(job.config, kind) / speed for job in jobs]
-    shared = [exp.pretraining(job.config, kind) for job in jobs]
-    shared = [(key, pt / speed) for key, pt in shared]
 
-    def total(idx: range | list[int]) -> float:
-        seen, out = set(), 0.0
-        for i in idx:
-            key, pt = shared[i]
-            out += seconds[i] - (pt if key is not None and key in seen else 0.0)
-            seen.add(key)
-        return out
+    def total(idx: range) -> float:
+        return estimate(exp, [jobs[i] for i in idx], kind) / speed
 
     if max(seconds, default=0.0) > 60 * max_minutes:
         raise ValueError(

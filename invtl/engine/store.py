@@ -70,6 +70,24 @@ class Store:
         paths.atomic_write(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
         return path
 
+    def save_run(self, profile: str, run: dict) -> Path:
+        """Write the log of one `invtl run` (what it computed, predicted and actual seconds) atomically, one file
+        per run under RESULTS/PROFILE/runs/ (processes of a cluster never write the same file)."""
+        name = f"{run['start'].replace(':', '')}-{run['experiment']}-{run['shard'].replace('/', 'of')}-{os.getpid()}"
+        path = self.root / profile / "runs" / f"{name}.json"
+        paths.atomic_write(path, (json.dumps(run, indent=1, sort_keys=True) + "\n").encode())
+        return path
+
+    def runs(self, profile: str) -> list[dict]:
+        """The logged runs of a profile in the order they started; unreadable logs are skipped with a warning."""
+        out = []
+        for path in sorted((self.root / profile / "runs").glob("*.json")):
+            try:
+                out.append(json.loads(path.read_text()))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+                warnings.warn(f"ignoring run log {path}: {_first_line(e)}", stacklevel=2)
+        return sorted(out, key=lambda r: r.get("start", ""))
+
     def results(self, profile: str, experiment: str) -> list[dict]:
         """Every valid record of an experiment, sorted by path; corrupt ones are skipped with a warning."""
         records = (_read(p) for p in sorted((self.root / profile / experiment).glob("*.json")))

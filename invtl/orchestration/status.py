@@ -25,7 +25,7 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
     exp = experiments.experiment(name)
     kind = DEVICE_KIND[profile]
     jobs = runner.select_jobs(exp, profile, None, None, (1, 1))
-    done, corrupt, running, seconds, shared = 0, [], [], 0.0, set()
+    done, corrupt, running, left = 0, [], [], []
     for job in jobs:
         path = store.path(profile, name, job.config)
         if path.exists():
@@ -36,15 +36,13 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
             corrupt.append(f"{path}: {problem}")
         if locks.is_held(store.lock_path(profile, name, job.config)):
             running.append(str(path))
-        key, pretraining = exp.pretraining(job.config, kind)
-        seconds += exp.cost(job.config, kind) - (pretraining if key is not None and key in shared else 0.0)
-        shared.add(key)
+        left.append(job)
     out = {
         "done": done,
         "total": len(jobs),
         "corrupt": corrupt,
         "running": running,
-        "minutes_left": round(seconds / 60, 1),
+        "minutes_left": round(runner.estimate(exp, left, kind) / 60, 1),
         "device": kind,
     }
     submission = latest_submission(executors.default_logs(executors.Grid(name, profile)), store.root)
