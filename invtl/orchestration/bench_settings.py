@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from invtl.engine import runner, store
-from invtl.engine.bench import machine
+from invtl.engine.bench import device_name, machine
 from invtl.experiments import experiment
 
 
@@ -65,6 +65,7 @@ def bench_compile(
         "images_per_pass": n,
         **out,
         "pays_from_images": round(extra / gain) if gain > 0 else None,
+        "device": device_name(str(dev)),
         "machine": machine(),
     }
 
@@ -115,6 +116,7 @@ def bench_precision(
         "jobs": len(jobs),
         **out,
         "agree_within_0.02": agree,
+        "device": device_name("cpu"),
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
         "caption": f"E-6 {profile} configuration, {arch}, rows k = {', '.join(map(str, ks))}, seeds "
