@@ -233,3 +233,25 @@ def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
     rows, caption = performance.chunks(store.root, "smoke")
     assert [r["chunk"] for r in rows] == ["tm-1of1" + (" (dirty)" if log["dirty"] else "")]
     assert "results/smoke/runs/" in caption
+
+
+def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
+    def stop_at_two(config, ctx):
+        if config["i"] == 2:
+            raise KeyboardInterrupt
+        return {"value": config["i"]}
+
+    fake = runner.Experiment(
+        "tm",
+        "four jobs, the third interrupted",
+        ("p",),
+        lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, stop_at_two, "p") for i in range(4)],
+        lambda profile: [0],
+        phases=lambda config, kind="cpu": {"pretrain": 60.0},
+        result_keys=("value",),
+    )
+    with pytest.raises(runner.Interrupted):
+        runner.run(fake, "smoke", seeds=[0], device="cpu", progress=False)
+    (log,) = store_mod.Store().runs("smoke")
+    assert (log["jobs"], log["computed"], log["predicted_s"], log["interrupted"]) == (4, 2, 120.0, True)
+    assert log["seeds"] == [0] and log["only"] is None

@@ -113,12 +113,33 @@ def test_c1_on_the_paper_has_nothing_broken():
     assert tvo_scale.scale_evidence_of("C1")(paper_records("E-1a")) == ("", "open")
 
 
-def test_pt_sets_under_the_papers_smallest_are_outside_its_regime_and_lone_points_leave():
+def test_pt_sets_under_the_papers_smallest_are_outside_its_regime_and_a_lone_point_tests_no_range():
     records = paper_records("E-1a")
     for r in records:
         if r["config"]["panel"] == "pt_samples" and r["config"]["value"] != 1_000:
             r["config"]["value"] = 500  # every point but one is under the paper's smallest set
     points = tvo_scale.regime(records)
-    assert points[("pt_samples", 500)][1].startswith("fewer PT samples")
+    assert points[("pt_samples", 500)][1].startswith("500 PT samples, fewer than")
     assert points[("pt_samples", 1_000)][1] is None
-    assert not any(r["config"]["panel"] == "pt_samples" for r in tvo_scale.in_regime(records))
+    kept = tvo_scale.in_regime(records)
+    assert {r["config"]["value"] for r in kept if r["config"]["panel"] == "pt_samples"} == {1_000}
+    tested = tvo_scale.EVIDENCE["C1"](kept).tested
+    assert "(a) PT samples" in tested and "(b) PT samples" not in tested and "(c) PT samples" not in tested
+
+
+def test_c4_broken_at_a_lone_fitted_point_reads_as_non_reproduction():
+    """A comparison at each point needs only one point in the regime: ViT fitted and losing with the same
+    transformations, every other architecture under the fit bar, is a non-reproduction, not open."""
+    from invtl.experiments.tvo.checks import paper_claim_records
+
+    records = paper_claim_records()
+    for r in records:
+        c = r["config"]
+        if c["panel"] == "architecture":
+            vit = c["value"] == "vit"
+            r["result"]["training"]["test_accuracy"] = 0.95 if vit else 0.5
+            if vit and c["transform_set"] == "same":
+                r["result"]["ft"] = {n: {**v, "test_accuracy": 0.1} for n, v in r["result"]["ft"].items()}
+    lines, reading = tvo_scale.scale_evidence_of("C4")(records)
+    assert "(a) architecture still fails" in lines and "architecture 1 of 5" in lines
+    assert reading == "non-reproduction"

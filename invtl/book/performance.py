@@ -13,7 +13,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from invtl.book.html import html_table
+from invtl.engine.costs import PHASES
+from invtl.engine.runner import Experiment
 from invtl.engine.store import Store
+from invtl.profiles import DEVICE_KIND
 
 BENCH = {
     "train": "train-{kind}.json",
@@ -160,7 +163,8 @@ def profile_table(results: str | Path) -> str:
 
 def chunk_speed(records: list[dict], chunk: dict) -> float | None:
     """How fast the machine trained during a chunk, against the benchmark the plan predicts from: the median over
-    the chunk's `records` (its experiment's, finished inside its window) of planned / actual pretraining seconds.
+    the chunk's `records` (its experiment's, finished inside its window) of planned / actual pretraining seconds
+    (the training steps; the views they train on are timed as generation).
     1.0 = the benchmark's speed; 0.5 = half. None when no record of the chunk pretrained a model."""
     from invtl import experiments
 
@@ -171,8 +175,12 @@ def chunk_speed(records: list[dict], chunk: dict) -> float | None:
         actual = prov.get("phases_s", {}).get("pretrain", 0.0)
         if actual < 1.0 or not chunk["start"][:19] <= prov.get("date", "")[:19] <= chunk["end"][:19]:
             continue  # a model loaded from the checkpoint cache, or a record of another chunk
-        ratios.append(exp.pretraining(config, "cpu")[1] / actual)
+        ratios.append(exp.phases(config, "cpu")["pretrain"] / actual)
     return float(np.median(ratios)) if ratios else None
+
+
+def _seeds(seeds: list[int]) -> str:
+    return f"seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
 
 
 def chunks(results: str | Path, profile: str = "cpu") -> tuple[list[dict], str] | None:
@@ -183,13 +191,18 @@ def chunks(results: str | Path, profile: str = "cpu") -> tuple[list[dict], str] 
     logged = Store(results).runs(profile)
     for run in logged:
         k, n = run["shard"].split("/")
-        part = "" if run["computed"] == run["jobs"] else f" ({run['computed']} of its {run['jobs']} jobs)"
-        rows.append({**run, "chunk": f"{run['experiment']}-{k}of{n}{part}" + (" (dirty)" if run["dirty"] else "")})
+        label = f"{run['experiment']}-{k}of{n}"
+        if run.get("only") or run.get("seeds"):
+            label += f" ({', '.join(filter(None, [run.get('only'), run.get('seeds') and _seeds(run['seeds'])]))})"
+        if run["computed"] != run["jobs"]:
+            label += f" ({run['computed']} of its {run['jobs']} jobs{', interrupted' * bool(run.get('interrupted'))})"
+        rows.append({**run, "chunk": label + (" (dirty)" if run["dirty"] else "")})
     if logged:
         commits = sorted({r["git_commit"][:7] for r in logged})
         caption += (
             f" Runs logged by `invtl run` (results/{profile}/runs/, commit {', '.join(commits)}): predicted = the "
-            "plan's estimate of the jobs each computed, actual = its wall time."
+            "plan's estimate of the jobs each computed (no pretraining charged where a job loaded its model from a "
+            "checkpoint), actual = its wall time."
         )
     return (rows, caption.strip()) if rows else None
 
@@ -239,18 +252,16 @@ MEASURED_AS = {"invariance": "features", "io": "overhead"}
 """Measured phases (a result's `phases_s`) the plan charges under another name."""
 
 
-def phase_seconds(exp, records: list[dict]) -> dict[str, tuple[float, float]]:
-    """phase -> (planned, measured) seconds over `records` of experiment `exp`, on the cpu rates. Time a job spent
-    outside its phases is overhead; a job that loaded its pretrained model from a checkpoint is charged no planned
-    pretraining (another job trained it)."""
-    from invtl.engine.costs import PHASES
-
+def phase_seconds(exp: Experiment, records: list[dict], kind: str = "cpu") -> dict[str, tuple[float, float]]:
+    """phase -> (planned, measured) seconds over `records` of experiment `exp`, at the rates of device `kind`. Time
+    a job spent outside its phases is overhead; a job that loaded its pretrained model from a checkpoint is charged
+    no planned pretraining (another job trained it)."""
     out = {p: [0.0, 0.0] for p in PHASES}
     for rec in records:
         prov = rec["provenance"]
         measured = prov.get("phases_s", {})
         trained = measured.get("pretrain", 0.0) >= 1.0
-        for phase, seconds in exp.phases(rec["config"], "cpu").items():
+        for phase, seconds in exp.phases(rec["config"], kind).items():
             out[phase][0] += seconds if phase != "pretrain" or trained else 0.0
         for phase, seconds in measured.items():
             out[MEASURED_AS.get(phase, phase)][1] += seconds
@@ -268,7 +279,7 @@ def phases_table(results: str | Path, profile: str = "cpu") -> str:
         records = store.results(profile, name)
         if not records:
             continue
-        cells = phase_seconds(experiments.experiment(name), records)
+        cells = phase_seconds(experiments.experiment(name), records, DEVICE_KIND[profile])
         total = [sum(c[i] for c in cells.values()) for i in (0, 1)]
         rows.append(
             (
@@ -279,8 +290,6 @@ def phases_table(results: str | Path, profile: str = "cpu") -> str:
         )
     if not rows:
         return f"<p><em>No {profile} results stored yet.</em></p>"
-    from invtl.engine.costs import PHASES
-
     caption = (
         f"Measured / planned minutes per phase, summed over the stored {profile} results (their `phases_s`; overhead "
         "is a job's time outside its phases); the plan at the committed benchmark's rates, a pretraining loaded from "

@@ -92,11 +92,13 @@ def grid_size(name: str, profile: str, results: str | None = None) -> tuple[int,
 def store_rows(results: str | None = None) -> list[tuple]:
     """Per (profile, experiment) directory of the results store: records, current grid (stored / size),
     seeds, devices, commits, dates and compute minutes."""
+    from invtl.engine.store import RUNS
+
     store = _store(results)
     root = Path(store.root)
     rows = []
     for pdir in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
-        for edir in sorted(e for e in pdir.iterdir() if e.is_dir()):
+        for edir in sorted(e for e in pdir.iterdir() if e.is_dir() and e.name != RUNS):
             recs = store.results(pdir.name, edir.name)
             if not recs:
                 continue

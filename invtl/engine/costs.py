@@ -97,21 +97,21 @@ def job(
     """Estimated seconds of one job per phase (`PHASES`): `pretrain` = (samples, epochs, min steps) or None (a
     cached or untrained model), `generate` = evaluation images generated once, `features` = images embedded,
     `probes` and `fine_tunes` = (samples, epochs, min steps) each. Training images are generated as they train,
-    at the generation rate."""
+    at the generation rate, and charged to `generate` as the run times them (`invtl.engine.train.fit`)."""
     r = rates(kind)
     train_rate, feature_rate = _per_arch(r["train"], arch, width), _per_arch(r["features"], arch, width)
 
-    def training(runs: list[tuple[int, int, int]]) -> float:
-        images = sum(n * epochs_for(n, epochs, min_steps, batch_size) for n, epochs, min_steps in runs)
-        return images / train_rate + images / r["generate"]
+    def images(runs: list[tuple[int, int, int]]) -> int:
+        return sum(n * epochs_for(n, epochs, min_steps, batch_size) for n, epochs, min_steps in runs)
 
+    pt, ft = images([pretrain] if pretrain else []), images(list(fine_tunes))
     steps = sum(math.ceil(n / batch_size) * epochs_for(n, e, m, batch_size) for n, e, m in probes)
     return {
-        "pretrain": training([pretrain] if pretrain else []),
-        "generate": generate / r["generate"],
+        "pretrain": pt / train_rate,
+        "generate": (generate + pt + ft) / r["generate"],
         "features": features / feature_rate,
         "probe": steps * r["probe_step_s"],
-        "fine-tune": training(list(fine_tunes)),
+        "fine-tune": ft / train_rate,
         "overhead": r["job_overhead_s"],
     }
 

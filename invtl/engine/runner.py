@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -179,7 +180,8 @@ def run(
 ) -> dict[str, int]:
     """Compute every missing result of a grid (or one shard of it); returns counts of computed, skipped
     (already stored), missing (not run: their data is not on this machine) and busy (being computed by
-    another process: its lock is held) jobs. Ctrl-C raises `Interrupted`, finished results kept."""
+    another process: its lock is held) jobs. Ctrl-C raises `Interrupted`, finished results kept. A run that
+    computes something leaves its log (`RunLog`) under RESULTS/PROFILE/runs/."""
     name = exp.name
     jobs = select_jobs(exp, profile, seeds, only, shard, legacy, source)
     dev = resolve_device(device)
@@ -196,8 +198,7 @@ def run(
         else:
             todo.append(job)
     reasons: dict[str, int] = {}
-    computed: list[Job] = []
-    started, t0 = _now(), time.perf_counter()
+    log = RunLog(store, exp, profile, {"shard": f"{shard[0]}/{shard[1]}", "seeds": seeds, "only": only}, len(todo), ctx)
     try:
         for job in tqdm(todo, desc=f"{name} [{profile}]", unit="job", disable=not progress):
             lock = locks.try_lock(store.lock_path(profile, name, job.config))
@@ -209,39 +210,18 @@ def run(
                 if not force and path.exists() and store_mod.parse(path, job.config, exp.result_keys)[1] is None:
                     counts["skipped"] += 1  # finished by another process since the scan above
                     continue
-                reason = _compute(job, ctx, store, profile, name)
+                reason, phases = _compute(job, ctx, store, profile, name)
             finally:
                 lock.release()
             if reason is None:
                 counts["computed"] += 1
-                computed.append(job)
+                log.computed(job, trained=phases.get("pretrain", 0.0) >= 1.0)
             else:
                 counts["missing"] += 1
                 reasons[reason] = reasons.get(reason, 0) + 1
     except KeyboardInterrupt as e:
+        log.write(interrupted=True)
         raise Interrupted(counts["computed"] + counts["skipped"]) from e
-    finally:
-        if computed:
-            commit, dirty = store_mod.git_state()
-            store.save_run(
-                profile,
-                {
-                    "experiment": name,
-                    "profile": profile,
-                    "shard": f"{shard[0]}/{shard[1]}",
-                    "only": only,
-                    "device": str(dev),
-                    "precision": ctx.precision,
-                    "start": started,
-                    "end": _now(),
-                    "actual_s": round(time.perf_counter() - t0, 1),
-                    "predicted_s": round(estimate(exp, computed, DEVICE_KIND[profile]), 1),
-                    "jobs": len(todo),
-                    "computed": len(computed),
-                    "git_commit": commit,
-                    "dirty": dirty,
-                },
-            )
     for reason, n in reasons.items():
         warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
     if counts["busy"]:
@@ -257,14 +237,58 @@ def run(
     return counts
 
 
-def _compute(job: Job, ctx: Context, store: store_mod.Store, profile: str, name: str) -> str | None:
-    """Run one job and save its record; the reason it could not run when its data is missing, else None."""
+class RunLog:
+    """The log of one `run` that computes something (`Store.save_run`), rewritten after every computed job so that
+    a killed run keeps what it did: what ran, where, the plan's seconds for the work it did (a job that loaded its
+    pretrained model from a checkpoint is not charged the pretraining) and the wall seconds."""
+
+    def __init__(self, store: store_mod.Store, exp: Experiment, profile: str, what: dict, jobs: int, ctx: Context):
+        self.store, self.exp, self.kind, self.t0 = store, exp, DEVICE_KIND[profile], time.perf_counter()
+        commit, dirty = store_mod.git_state()
+        self.entry = {
+            "experiment": exp.name,
+            "profile": profile,
+            **what,
+            "device": str(ctx.device),
+            "precision": ctx.precision,
+            "start": _now(),
+            "jobs": jobs,
+            "computed": 0,
+            "predicted_s": 0.0,
+            "git_commit": commit,
+            "dirty": dirty,
+        }
+        self.path: Path | None = None
+
+    def computed(self, job: Job, trained: bool) -> None:
+        planned = self.exp.cost(job.config, self.kind)
+        if not trained:
+            planned -= self.exp.pretraining(job.config, self.kind)[1]
+        self.entry["computed"] += 1
+        self.entry["predicted_s"] = round(self.entry["predicted_s"] + planned, 1)
+        self.write()
+
+    def write(self, interrupted: bool = False) -> None:
+        if not self.entry["computed"]:
+            return
+        entry = {**self.entry, "end": _now(), "actual_s": round(time.perf_counter() - self.t0, 1)}
+        if interrupted:
+            entry["interrupted"] = True
+        try:
+            self.path = self.store.save_run(entry["profile"], entry, self.path)
+        except OSError as e:
+            warnings.warn(f"could not write the run log under {self.store.root}: {e}", stacklevel=2)
+
+
+def _compute(job: Job, ctx: Context, store: store_mod.Store, profile: str, name: str) -> tuple[str | None, dict]:
+    """Run one job and save its record: (None, its measured phases), or (why it could not run, {}) when its data
+    is missing."""
     start = time.perf_counter()
     timing.take()
     try:
         result = job.run(job.config, ctx)
     except MissingData as e:  # reported by name by the caller; nothing is recorded for the job
-        return str(e)
+        return str(e), {}
     prov = store_mod.provenance(
         profile=profile,
         config=job.config,
@@ -274,7 +298,7 @@ def _compute(job: Job, ctx: Context, store: store_mod.Store, profile: str, name:
         phases=timing.take(),
     )
     store.save(profile, name, job.config, result, prov)
-    return None
+    return None, prov["phases_s"]
 
 
 def preflight(results: str | os.PathLike) -> None:

@@ -28,6 +28,8 @@ import invtl
 from invtl import paths
 
 _RECORD_KEYS = ("config", "result", "provenance")
+RUNS = "runs"
+"""The folder of a profile that holds run logs (`Store.save_run`), beside its experiments' folders."""
 
 
 def _canonical(config: dict) -> str:
@@ -70,18 +72,25 @@ class Store:
         paths.atomic_write(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
         return path
 
-    def save_run(self, profile: str, run: dict) -> Path:
-        """Write the log of one `invtl run` (what it computed, predicted and actual seconds) atomically, one file
-        per run under RESULTS/PROFILE/runs/ (processes of a cluster never write the same file)."""
-        name = f"{run['start'].replace(':', '')}-{run['experiment']}-{run['shard'].replace('/', 'of')}-{os.getpid()}"
-        path = self.root / profile / "runs" / f"{name}.json"
+    def save_run(self, profile: str, run: dict, path: Path | None = None) -> Path:
+        """Write the log of one `invtl run` (what it computed, predicted and actual seconds) atomically to `path`,
+        or to a new file under RESULTS/PROFILE/runs/ named by its start, experiment, shard and process (processes
+        of a cluster never write the same file); returns the path."""
+        if path is None:
+            shard = run["shard"].replace("/", "of")
+            path = (
+                self.root
+                / profile
+                / RUNS
+                / f"{run['start'].replace(':', '')}-{run['experiment']}-{shard}-{os.getpid()}.json"
+            )
         paths.atomic_write(path, (json.dumps(run, indent=1, sort_keys=True) + "\n").encode())
         return path
 
     def runs(self, profile: str) -> list[dict]:
         """The logged runs of a profile in the order they started; unreadable logs are skipped with a warning."""
         out = []
-        for path in sorted((self.root / profile / "runs").glob("*.json")):
+        for path in sorted((self.root / profile / RUNS).glob("*.json")):
             try:
                 out.append(json.loads(path.read_text()))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:

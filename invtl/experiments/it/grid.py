@@ -261,12 +261,6 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
     )
 
 
-def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
-    """Each job pretrains its own model (no key shared with other jobs; none for the untrained group) and its
-    estimated seconds."""
-    return None, phases(config, kind)["pretrain"]
-
-
 EXPERIMENT = Experiment(
     "it",
     "E-5: transfer of invariance across objects, random data and backgrounds",
@@ -274,7 +268,6 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     phases=phases,
-    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("training", "scores"),
     code=(

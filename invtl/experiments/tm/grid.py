@@ -105,8 +105,8 @@ def run_job(config: dict, ctx) -> dict:
 
 
 def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
-    """Estimated seconds of one job per phase (see `invtl.engine.costs`); the evaluation sets of a seed are generated
-    once per process, so each job is charged an equal share of them."""
+    """Estimated seconds of one job per phase (see `invtl.engine.costs`): one evaluation set's worth of generated
+    images and its own training views, features for its K probes."""
     n, K = config["n_train"], config["num_transforms"]
     evals = n + config["n_val"] + config["n_test"]
     lp = (n, config["lp_epochs"], config.get("lp_min_steps", 0))
@@ -122,12 +122,6 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
     )
 
 
-def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
-    """Each job pretrains its own model (no key shared with other jobs) and its
-    estimated seconds."""
-    return None, phases(config, kind)["pretrain"]
-
-
 EXPERIMENT = Experiment(
     "tm",
     "E-6: transformation-set mismatch (nested sets)",
@@ -135,7 +129,6 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     phases=phases,
-    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),
     code=(

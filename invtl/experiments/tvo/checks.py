@@ -112,11 +112,13 @@ def evidence_c1(records: list[dict], seeds: list[int] | None = None) -> Evidence
             ev.missing.append("architectures " + ", ".join(ARCH_LABEL[a] for a in ARCH_ORDER if a not in d.values))
         diff = differences_of(d)
         ev.test(f"(a) {PANEL_LABEL[p]}", diff.difference > 0)
-        ev.test(f"(c) {PANEL_LABEL[p]}", diff.difference > diff.same_range)
-        text = f"{PANEL_LABEL[p]}: same − disjoint {diff.difference:+.3f}, same range {diff.same_range:.3f}"
-        if p != "class_relationship":
-            ev.test(f"(b) {PANEL_LABEL[p]}", diff.difference > diff.disjoint_range)
-            text += f", disjoint range {diff.disjoint_range:.3f}"
+        text = f"{PANEL_LABEL[p]}: same − disjoint {diff.difference:+.3f}"
+        if len(d.values) > 1:  # a range needs two values
+            ev.test(f"(c) {PANEL_LABEL[p]}", diff.difference > diff.same_range)
+            text += f", same range {diff.same_range:.3f}"
+            if p != "class_relationship":
+                ev.test(f"(b) {PANEL_LABEL[p]}", diff.difference > diff.disjoint_range)
+                text += f", disjoint range {diff.disjoint_range:.3f}"
         ev.lines.append(text)
         if p == "pt_samples" and len(d.values) > 1:
             s_lo, j_hi = float(d.mean("same")[0]), float(d.mean("disjoint")[-1])
@@ -146,7 +148,7 @@ def evidence_c2(records: list[dict], seeds: list[int] | None = None) -> Evidence
     ranges = {}
     for p in ("architecture", "pt_samples"):
         d = learned_panel(records, p, "lp", None, ev, seeds)
-        if d is not None:
+        if d is not None and len(d.values) > 1:  # a range needs two values
             ranges[p] = differences_of(d).disjoint_range
     if cr is None or not {"subset", "superset"} <= set(cr.values):
         if cr is not None:

@@ -2,9 +2,13 @@
 
 A point of a panel is in the paper's regime when it pretrains on at least the paper's smallest PT set and every
 one of its pretrained models (same and disjoint transformations, mean over seeds) solves its own pretraining task
-to `FIT` held-out accuracy. The claim's check is run again on the points in that regime: a part that broke and
-holds there reads as scale, a part that still breaks there as a non-reproduction at this scale, a part that
-cannot be tested there (fewer than two points of its panel left) leaves the reading open.
+to `FIT` held-out accuracy. The claim's check is run again on the points in that regime (a range needs two of a
+panel's points, a comparison at each point one): a part that broke and holds there reads as scale, a part that
+still breaks there as a non-reproduction at this scale, a part that cannot be tested there leaves the reading open.
+
+The regime concerns pretraining only: the transfer side (probe and fine-tuning sizes) is scaled with the target set
+by the profile's design. The FT-samples panel (C3) has one pretrained model per transformation set for all its
+points, so C3 reads as a non-reproduction (those models in the regime) or open (one of them outside), never scale.
 """
 
 from __future__ import annotations
@@ -32,34 +36,30 @@ def regime(records: list[dict]) -> dict[tuple[str, object], tuple[dict[str, floa
     """(panel, value) -> ({transform set: mean held-out pretraining accuracy over seeds}, why the point is outside
     the paper's regime, or None when it is inside)."""
     acc: dict[tuple, dict[str, list[float]]] = {}
+    size: dict[tuple, int] = {}
     for r in records:
         c = r["config"]
-        acc.setdefault((c["panel"], c["value"]), {}).setdefault(c["transform_set"], []).append(
-            r["result"]["training"]["test_accuracy"]
-        )
+        key = (c["panel"], c["value"])
+        acc.setdefault(key, {}).setdefault(c["transform_set"], []).append(r["result"]["training"]["test_accuracy"])
+        n = r["result"].get("n_pt") or (c["value"] if c["panel"] == "pt_samples" else c.get("n_pt"))
+        if n is not None:
+            size[key] = min(n, size.get(key, n))
     out = {}
-    for (panel, value), per_set in acc.items():
+    for key, per_set in acc.items():
         means = {t: float(np.mean(v)) for t, v in per_set.items()}
         why = None
-        if panel == "pt_samples" and value < PAPER_MIN_PT:
-            why = f"fewer PT samples than the paper's smallest ({PAPER_MIN_PT:,})"
+        if size.get(key, PAPER_MIN_PT) < PAPER_MIN_PT:
+            why = f"{size[key]:,} PT samples, fewer than the paper's smallest set ({PAPER_MIN_PT:,})"
         elif min(means.values()) < FIT:
             why = f"a pretrained model under {FIT:g} on its own task"
-        out[(panel, value)] = means, why
+        out[key] = means, why
     return out
 
 
 def in_regime(records: list[dict]) -> list[dict]:
-    """The records of the panel points inside the paper's regime, panels left with fewer than two points dropped
-    (a range or an ordering needs two)."""
+    """The records of the panel points inside the paper's regime."""
     points = regime(records)
-    kept = {k for k, (_, why) in points.items() if why is None}
-    panels = [k[0] for k in kept]
-    return [
-        r
-        for r in records
-        if (r["config"]["panel"], r["config"]["value"]) in kept and panels.count(r["config"]["panel"]) >= 2
-    ]
+    return [r for r in records if points[(r["config"]["panel"], r["config"]["value"])][1] is None]
 
 
 def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
@@ -81,8 +81,13 @@ def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
                     f"- {PANEL_LABEL[panel]} {value_label(panel, value)}: pretraining held-out accuracy {accs}; "
                     + ("in the paper's regime" if why is None else f"outside ({why})")
                 )
+        kept = {p: sum(why is None for (q, _), (_, why) in points.items() if q == p) for p in CLAIM_PANELS[cid]}
         again = evidence(in_regime(records)).tested
         verdicts = {p: again.get(p) for p in broken}
+        lines.append(
+            "- Points in the paper's regime: "
+            + ", ".join(f"{PANEL_LABEL[p]} {k} of {sum(q == p for q, _ in points)}" for p, k in kept.items())
+        )
         lines.append(
             "- Broken parts, checked again on the points in the paper's regime: "
             + "; ".join(
