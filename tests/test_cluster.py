@@ -3,6 +3,7 @@ arguments), waiting on the tasks, and `invtl status`. submitit's executor is rep
 CI step `slurm` in .ci/run runs a real smoke grid on a real single-node SLURM."""
 
 import json
+import os
 import pickle
 from contextlib import contextmanager
 from pathlib import Path
@@ -225,6 +226,7 @@ def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
     (log,) = store.runs("smoke")
     assert (log["experiment"], log["shard"], log["jobs"], log["computed"]) == ("tm", "1/1", 3, 3)
     assert log["predicted_s"] == 180.0 and 0 <= log["actual_s"] < 60 and log["start"] <= log["end"]
+    assert 0 <= log["cpu_s"] < 60 * (os.cpu_count() or 1)
     assert isinstance(log["dirty"], bool) and log["git_commit"]
     (store.root / "smoke" / "runs" / "broken.json").write_text("{")
     with pytest.warns(UserWarning, match="ignoring run log"):

@@ -240,10 +240,12 @@ def run(
 class RunLog:
     """The log of one `run` that computes something (`Store.save_run`), rewritten after every computed job so that
     a killed run keeps what it did: what ran, where, the plan's seconds for the work it did (a job that loaded its
-    pretrained model from a checkpoint is not charged the pretraining) and the wall seconds."""
+    pretrained model from a checkpoint is not charged the pretraining), the wall seconds and the process's CPU
+    seconds."""
 
     def __init__(self, store: store_mod.Store, exp: Experiment, profile: str, what: dict, jobs: int, ctx: Context):
-        self.store, self.exp, self.kind, self.t0 = store, exp, DEVICE_KIND[profile], time.perf_counter()
+        self.store, self.exp, self.kind = store, exp, DEVICE_KIND[profile]
+        self.t0, self.cpu0 = time.perf_counter(), time.process_time()
         commit, dirty = store_mod.git_state()
         self.entry = {
             "experiment": exp.name,
@@ -271,7 +273,12 @@ class RunLog:
     def write(self, interrupted: bool = False) -> None:
         if not self.entry["computed"]:
             return
-        entry = {**self.entry, "end": _now(), "actual_s": round(time.perf_counter() - self.t0, 1)}
+        entry = {
+            **self.entry,
+            "end": _now(),
+            "actual_s": round(time.perf_counter() - self.t0, 1),
+            "cpu_s": round(time.process_time() - self.cpu0, 1),  # all threads; no time while the process is stopped
+        }
         if interrupted:
             entry["interrupted"] = True
         try:
