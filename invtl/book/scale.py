@@ -23,13 +23,14 @@ READINGS = {
     "models fitted their pretraining task as well as the paper's.",
     "noise": "**Reading: seed noise.** Every part that breaks the statement has a 95 % interval over seeds that "
     "reaches what the statement allows: this many seeds cannot tell the measured value from the paper's.",
-    "open": "**Reading: open.** The rule that tells scale from non-reproduction does not apply to what broke.",
+    "open": "**Reading: open.** The stated rule cannot decide between scale and a non-reproduction here: a part that "
+    "broke cannot be tested on the evidence the rule admits (above), so this run cannot say which.",
 }
 
 
 def _generic(verdict: str, ours: str) -> str:
     if verdict == "not run":
-        return "**Not run.** Nothing of this claim is in the store for this profile."
+        return "**Not run.** No panel of this claim has a complete seed for this profile yet; what is stored is named above."
     if "Not run:" in ours and "Did not learn" not in ours and verdict == "partial":
         return "**Reading: missing parts.** What ran agrees with the paper; the parts named above did not run here."
     if verdict == "untestable" or "Did not learn" in ours:
