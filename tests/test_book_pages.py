@@ -112,7 +112,7 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
 
 def test_phase_table_sets_each_measured_phase_beside_its_plan(tmp_path):
     """Invariance counts as features, io and the time outside the phases as overhead; a job that loaded its
-    pretrained model is charged no planned pretraining."""
+    pretrained model is charged neither its pretraining nor the views it trains on."""
     exp = experiment("tm")
     config = exp.jobs("cpu", [0], (), None)[0].config
     plan = exp.phases(config, "cpu")
@@ -121,10 +121,11 @@ def test_phase_table_sets_each_measured_phase_beside_its_plan(tmp_path):
     records = [{"config": config, "provenance": trained}, {"config": config, "provenance": loaded}]
     cells = performance.phase_seconds(exp, records)
     assert cells["pretrain"] == pytest.approx((plan["pretrain"], 30.0))
-    assert cells["generate"] == pytest.approx((2 * plan["generate"], 2.0))
+    views = exp.pretraining(config, "cpu")[1] - plan["pretrain"]
+    assert cells["generate"] == pytest.approx((2 * plan["generate"] - views, 2.0))
     assert cells["features"] == pytest.approx((2 * plan["features"], 4.0))
     assert cells["overhead"] == pytest.approx((2 * plan["overhead"], 0.5 + 6.5 + 2.0))
-    assert sum(a for a, _ in cells.values()) == pytest.approx(2 * exp.cost(config) - plan["pretrain"])
+    assert sum(a for a, _ in cells.values()) == pytest.approx(2 * exp.cost(config) - exp.pretraining(config)[1])
     assert "No cpu results stored yet" in performance.phases_table(tmp_path)
     Store(tmp_path).save("cpu", "tm", config, {}, trained)
     text = performance.phases_table(tmp_path)
@@ -182,10 +183,19 @@ def test_plan_charges_a_shared_pretrained_model_once():
 
 @pytest.mark.parametrize("name", ["tm", "it"])
 def test_jobs_that_train_their_own_model_share_no_pretraining(name):
-    """tm and it train one model per job: no shared key, so the plan charges every job in full."""
+    """tm and it train one model per job: no shared key, each job charged its own pretraining (none untrained); a
+    job that loaded its model is charged neither the pretraining steps nor the views they train on."""
     exp = experiment(name)
     jobs = runner.select_jobs(exp, "cpu", [0], None, (1, 1))
-    assert {exp.pretraining(j.config, "cpu") for j in jobs} == {(None, 0.0)}
+    planned = [exp.pretraining(j.config, "cpu") for j in jobs]
+    assert all(key is None for key, _ in planned)
+    untrained = [s for j, (_, s) in zip(jobs, planned) if j.config.get("group") == "untrained"]
+    assert all(s == 0.0 for s in untrained) and len(untrained) < len(jobs)
+    config, (_, pretraining) = next((j.config, p) for j, p in zip(jobs, planned) if p[1] > 0)
+    phases = exp.phases(config, "cpu")
+    assert phases["pretrain"] < pretraining < exp.cost(config)  # steps < steps + their views < the job
+    loaded = exp.planned(config, "cpu", trained=False)
+    assert loaded["pretrain"] == 0 and sum(loaded.values()) == pytest.approx(exp.cost(config) - pretraining)
     p = runner.plan(exp, "cpu", [0], max_minutes=1e6)
     assert p["total_minutes"] * 60 == pytest.approx(sum(exp.cost(j.config, "cpu") for j in jobs))
 

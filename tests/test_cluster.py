@@ -39,7 +39,7 @@ FAKE = runner.Experiment(
         runner.Job({"fake": 1, "i": i, "seed": s}, job, "p") for s in seeds for i in range(4)
     ],
     lambda profile: [0],
-    phases=lambda config, kind="cpu": {"pretrain": 60.0},
+    phases=lambda config, kind="cpu": {"overhead": 60.0},
     result_keys=("value",),
 )
 
@@ -217,7 +217,7 @@ def test_parse_time():
 def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
     """`invtl run` leaves one log per run that computed something (results/PROFILE/runs/), which the
     performance chapter's chunk table reads; a run with nothing left to compute logs nothing."""
-    from invtl.book import performance
+    from invtl.book import performance, reproducibility
 
     store = store_mod.Store()
     store.save("smoke", "tm", {"fake": 1, "i": 0, "seed": 0}, {"value": 0}, {})
@@ -232,6 +232,7 @@ def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
     with pytest.warns(UserWarning, match="ignoring run log"):
         assert len(store.runs("smoke")) == 1
     (store.root / "smoke" / "runs" / "broken.json").unlink()
+    assert [r[1] for r in reproducibility.store_rows(str(store.root))] == ["tm"]  # the runs folder is no experiment
     rows, caption = performance.chunks(store.root, "smoke")
     assert [r["chunk"] for r in rows] == ["tm-1of1" + (" (dirty)" if log["dirty"] else "")]
     assert "results/smoke/runs/" in caption
@@ -240,6 +241,8 @@ def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
 def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
     def stop_at_two(config, ctx):
         if config["i"] == 2:
+            (log,) = store_mod.Store().runs("smoke")  # written after each computed job, not only at the end
+            assert log["computed"] == 2 and "interrupted" not in log
             raise KeyboardInterrupt
         return {"value": config["i"]}
 
@@ -249,7 +252,7 @@ def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
         ("p",),
         lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, stop_at_two, "p") for i in range(4)],
         lambda profile: [0],
-        phases=lambda config, kind="cpu": {"pretrain": 60.0},
+        phases=lambda config, kind="cpu": {"overhead": 60.0},
         result_keys=("value",),
     )
     with pytest.raises(runner.Interrupted):

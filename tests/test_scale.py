@@ -143,3 +143,18 @@ def test_c4_broken_at_a_lone_fitted_point_reads_as_non_reproduction():
     lines, reading = tvo_scale.scale_evidence_of("C4")(records)
     assert "(a) architecture still fails" in lines and "architecture 1 of 5" in lines
     assert reading == "non-reproduction"
+
+
+def test_a_broken_part_the_regime_cannot_test_reads_untested():
+    """C2 (c) broken by a wide PT-samples range, with the superset model outside the regime: C2's class-relationship
+    parts need the superset, so the rule cannot decide."""
+    records = paper_records("E-1a")
+    for r in records:
+        c = r["config"]
+        if (c["panel"], c["value"], c["transform_set"]) == ("pt_samples", 1_000, "disjoint"):
+            r["result"]["lp"]["test_accuracy"] = 0.3
+        if (c["panel"], c["value"]) == ("class_relationship", "superset"):
+            r["result"]["training"]["test_accuracy"] = 0.5
+    lines, reading = tvo_scale.scale_evidence_of("C2")(records)
+    assert reading == "untested" and "(c) not testable" in lines
+    assert scale.READINGS[reading].startswith("**Reading: open.** The stated rule cannot decide")

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from invtl.book.html import html_table
 from invtl.engine.costs import PHASES
-from invtl.engine.runner import Experiment
+from invtl.engine.runner import Experiment, trained_here
 from invtl.engine.store import Store
 from invtl.profiles import DEVICE_KIND
 
@@ -255,14 +255,13 @@ MEASURED_AS = {"invariance": "features", "io": "overhead"}
 def phase_seconds(exp: Experiment, records: list[dict], kind: str = "cpu") -> dict[str, tuple[float, float]]:
     """phase -> (planned, measured) seconds over `records` of experiment `exp`, at the rates of device `kind`. Time
     a job spent outside its phases is overhead; a job that loaded its pretrained model from a checkpoint is charged
-    no planned pretraining (another job trained it)."""
+    neither its pretraining nor the views it trains on (`Experiment.planned`: another job trained it)."""
     out = {p: [0.0, 0.0] for p in PHASES}
     for rec in records:
         prov = rec["provenance"]
         measured = prov.get("phases_s", {})
-        trained = measured.get("pretrain", 0.0) >= 1.0
-        for phase, seconds in exp.phases(rec["config"], kind).items():
-            out[phase][0] += seconds if phase != "pretrain" or trained else 0.0
+        for phase, seconds in exp.planned(rec["config"], kind, trained_here(measured)).items():
+            out[phase][0] += seconds
         for phase, seconds in measured.items():
             out[MEASURED_AS.get(phase, phase)][1] += seconds
         out["overhead"][1] += prov.get("wall_time_s", 0.0) - sum(measured.values())

@@ -23,8 +23,9 @@ READINGS = {
     "models fitted their pretraining task as well as the paper's.",
     "noise": "**Reading: seed noise.** Every part that breaks the statement has a 95 % interval over seeds that "
     "reaches what the statement allows: this many seeds cannot tell the measured value from the paper's.",
-    "open": "**Reading: open.** The stated rule cannot decide between scale and a non-reproduction here: a part that "
-    "broke cannot be tested on the evidence the rule admits (above), so this run cannot say which.",
+    "open": "**Reading: open.** No stated rule tells scale from a non-reproduction for the parts that broke.",
+    "untested": "**Reading: open.** The stated rule cannot decide between scale and a non-reproduction here: a part "
+    "that broke cannot be tested on the evidence the rule admits (above), so this run cannot say which.",
 }
 
 

@@ -58,12 +58,28 @@ class Experiment:
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
     result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
     code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
-    # (key of a pretrained model jobs share, or None when each job trains its own; its estimated seconds): for `plan`
+    # (key of a pretrained model jobs share, or None when each job trains its own; its estimated seconds, the views
+    # it trains on included): for `plan` and for a job that loaded its model from a checkpoint
     pretraining: Callable[[dict, str], tuple[str | None, float]] = lambda config, kind: (None, 0.0)
 
     def cost(self, config: dict, kind: str = "cpu") -> float:
         """Estimated seconds of one job on a device kind (for `plan`): the sum of its `phases`."""
         return sum(self.phases(config, kind).values())
+
+    def planned(self, config: dict, kind: str = "cpu", trained: bool = True) -> dict[str, float]:
+        """The plan's seconds per phase of one job; one that loaded its pretrained model (`trained` False) is
+        charged neither the pretraining steps nor the views they train on."""
+        out = dict(self.phases(config, kind))
+        if not trained and "pretrain" in out:
+            views = max(0.0, self.pretraining(config, kind)[1] - out["pretrain"])
+            out["generate"] = max(0.0, out.get("generate", 0.0) - views)
+            out["pretrain"] = 0.0
+        return out
+
+
+def trained_here(phases_s: dict[str, float]) -> bool:
+    """Whether a job trained its pretrained model (it timed a "pretrain" phase) instead of loading a checkpoint."""
+    return phases_s.get("pretrain", 0.0) > 0.0
 
 
 @dataclass
@@ -215,7 +231,7 @@ def run(
                 lock.release()
             if reason is None:
                 counts["computed"] += 1
-                log.computed(job, trained=phases.get("pretrain", 0.0) >= 1.0)
+                log.computed(job, trained=trained_here(phases))
             else:
                 counts["missing"] += 1
                 reasons[reason] = reasons.get(reason, 0) + 1
@@ -263,24 +279,19 @@ class RunLog:
         self.path: Path | None = None
 
     def computed(self, job: Job, trained: bool) -> None:
-        planned = self.exp.cost(job.config, self.kind)
-        if not trained:
-            planned -= self.exp.pretraining(job.config, self.kind)[1]
+        planned = sum(self.exp.planned(job.config, self.kind, trained).values())
         self.entry["computed"] += 1
         self.entry["predicted_s"] = round(self.entry["predicted_s"] + planned, 1)
+        self.entry["end"] = _now()
+        self.entry["actual_s"] = round(time.perf_counter() - self.t0, 1)
+        self.entry["cpu_s"] = round(time.process_time() - self.cpu0, 1)  # all threads; none while stopped
         self.write()
 
     def write(self, interrupted: bool = False) -> None:
+        """Save the log as of the last computed job (an interrupted job's time is not in it)."""
         if not self.entry["computed"]:
             return
-        entry = {
-            **self.entry,
-            "end": _now(),
-            "actual_s": round(time.perf_counter() - self.t0, 1),
-            "cpu_s": round(time.process_time() - self.cpu0, 1),  # all threads; no time while the process is stopped
-        }
-        if interrupted:
-            entry["interrupted"] = True
+        entry = {**self.entry, "interrupted": True} if interrupted else self.entry
         try:
             self.path = self.store.save_run(entry["profile"], entry, self.path)
         except OSError as e:

@@ -261,6 +261,17 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
     )
 
 
+def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
+    """Each job pretrains its own model (no key shared with other jobs; none for the untrained group) and its
+    estimated seconds."""
+    c = config
+    if c["group"] == "untrained":
+        return None, 0.0
+    return None, costs.pretrain(
+        c["arch"], c["width"], c["n_train"], c["pt_epochs"], c.get("pt_min_steps", 0), c["batch_size"], kind
+    )
+
+
 EXPERIMENT = Experiment(
     "it",
     "E-5: transfer of invariance across objects, random data and backgrounds",
@@ -268,6 +279,7 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     phases=phases,
+    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("training", "scores"),
     code=(

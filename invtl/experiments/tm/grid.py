@@ -122,6 +122,14 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
     )
 
 
+def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
+    """Each job pretrains its own model (no key shared with other jobs) and its estimated seconds."""
+    c = config
+    return None, costs.pretrain(
+        c["arch"], c["width"], c["n_train"], c["pt_epochs"], c.get("pt_min_steps", 0), c["batch_size"], kind
+    )
+
+
 EXPERIMENT = Experiment(
     "tm",
     "E-6: transformation-set mismatch (nested sets)",
@@ -129,6 +137,7 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     phases=phases,
+    pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),
     code=(

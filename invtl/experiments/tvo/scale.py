@@ -64,8 +64,8 @@ def in_regime(records: list[dict]) -> list[dict]:
 
 def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
     """scale_evidence(records) -> (markdown, reading) for claim `cid` (C1-C4): "scale" when every part that broke
-    holds on the points in the paper's regime, "non-reproduction" when one still breaks there, "open" when one
-    cannot be tested there or nothing broke."""
+    holds on the points in the paper's regime, "non-reproduction" when one still breaks there, "untested" when one
+    cannot be tested there, "open" when nothing broke."""
     evidence = EVIDENCE[cid]
 
     def scale_evidence(records: list[dict]) -> tuple[str, str]:
@@ -97,6 +97,6 @@ def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
         )
         if any(ok is False for ok in verdicts.values()):
             return "\n".join(lines), "non-reproduction"
-        return "\n".join(lines), "open" if None in verdicts.values() else "scale"
+        return "\n".join(lines), "untested" if None in verdicts.values() else "scale"
 
     return scale_evidence
