@@ -126,6 +126,8 @@ def test_phase_table_sets_each_measured_phase_beside_its_plan(tmp_path):
     assert cells["features"] == pytest.approx((2 * plan["features"], 4.0))
     assert cells["overhead"] == pytest.approx((2 * plan["overhead"], 0.5 + 6.5 + 2.0))
     assert sum(a for a, _ in cells.values()) == pytest.approx(2 * exp.cost(config) - exp.pretraining(config)[1])
+    gpu = performance.phase_seconds(exp, records, "cuda")  # a GPU profile's table plans at the GPU's rates
+    assert gpu["pretrain"][0] < cells["pretrain"][0] and gpu["pretrain"][1] == cells["pretrain"][1]
     assert "No cpu results stored yet" in performance.phases_table(tmp_path)
     Store(tmp_path).save("cpu", "tm", config, {}, trained)
     text = performance.phases_table(tmp_path)
