@@ -260,3 +260,29 @@ def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
     (log,) = store_mod.Store().runs("smoke")
     assert (log["jobs"], log["computed"], log["predicted_s"], log["interrupted"]) == (4, 2, 120.0, True)
     assert log["seeds"] == [0] and log["only"] is None
+
+
+def test_the_run_log_counts_jobs_without_their_data_apart():
+    from invtl.book import performance
+    from invtl.paths import MissingData
+
+    def needs_data(config, ctx):
+        if config["i"] == 1:
+            raise MissingData("no cifar100 data under /nowhere")
+        return {"value": config["i"]}
+
+    fake = runner.Experiment(
+        "tm",
+        "two jobs, one without its data",
+        ("p",),
+        lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, needs_data, "p") for i in range(2)],
+        lambda profile: [0],
+        phases=lambda config, kind="cpu": {"overhead": 60.0},
+        result_keys=("value",),
+    )
+    with pytest.warns(UserWarning, match="1 tm job not run: no cifar100 data"):
+        runner.run(fake, "smoke", device="cpu", progress=False)
+    (log,) = store_mod.Store().runs("smoke")
+    assert (log["jobs"], log["computed"], log["missing"]) == (2, 1, 1)
+    rows, _ = performance.chunks(store_mod.Store().root, "smoke")
+    assert rows[0]["chunk"].startswith("tm-1of1 (1 without their data)")

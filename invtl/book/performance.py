@@ -194,8 +194,11 @@ def chunks(results: str | Path, profile: str = "cpu") -> tuple[list[dict], str] 
         label = f"{run['experiment']}-{k}of{n}"
         if run.get("only") or run.get("seeds"):
             label += f" ({', '.join(filter(None, [run.get('only'), run.get('seeds') and _seeds(run['seeds'])]))})"
-        if run["computed"] != run["jobs"]:
+        missing = run.get("missing", 0)
+        if run["computed"] + missing != run["jobs"]:
             label += f" ({run['computed']} of its {run['jobs']} jobs{', interrupted' * bool(run.get('interrupted'))})"
+        if missing:
+            label += f" ({missing} without their data)"
         rows.append({**run, "chunk": label + (" (dirty)" if run["dirty"] else "")})
     if logged:
         commits = sorted({r["git_commit"][:7] for r in logged})

@@ -234,10 +234,12 @@ def run(
                 log.computed(job, trained=trained_here(phases))
             else:
                 counts["missing"] += 1
+                log.entry["missing"] += 1
                 reasons[reason] = reasons.get(reason, 0) + 1
     except KeyboardInterrupt as e:
         log.write(interrupted=True)
         raise Interrupted(counts["computed"] + counts["skipped"]) from e
+    log.write()
     for reason, n in reasons.items():
         warnings.warn(f"{n} {name} job{'s' if n > 1 else ''} not run: {reason}", stacklevel=2)
     if counts["busy"]:
@@ -272,6 +274,7 @@ class RunLog:
             "start": _now(),
             "jobs": jobs,
             "computed": 0,
+            "missing": 0,  # jobs whose data is not on this machine
             "predicted_s": 0.0,
             "git_commit": commit,
             "dirty": dirty,
