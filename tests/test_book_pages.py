@@ -107,6 +107,12 @@ def test_performance_tables_read_the_benchmarks_and_say_what_is_missing(tmp_path
     assert "1.50" in text and "all" in text and "1.33" in text  # 1 200 s actual / 900 s predicted
     assert "training speed / benchmark" in text and "0.50" in text
     assert performance.chunks_figure(tmp_path) is not None
+    assert "CPU-hours" not in text  # no logged run: no CPU time measured
+    run = {"experiment": "tvo", "shard": "2/2", "jobs": 4, "computed": 4, "missing": 0, "dirty": False}
+    run |= {"git_commit": "abcdef0", "start": "2026-12-02T18:00:00Z", "end": "2026-12-02T19:00:00Z"}
+    Store(tmp_path).save_run("cpu", run | {"predicted_s": 1800, "actual_s": 3600, "cpu_s": 7020})
+    text = performance.chunks_table(tmp_path)
+    assert "tvo-2of2" in text and "1.95 CPU-hours over 1.00 wall hours" in text
     assert "not measured" in performance.precision_table(tmp_path)
 
 

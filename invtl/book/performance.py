@@ -248,7 +248,15 @@ def chunks_table(results: str | Path) -> str:
         "training speed / benchmark",
         "started (UTC)",
     )
-    return html_table(header, rows, caption=run[1])
+    measured = [c for c in run[0] if "cpu_s" in c]
+    caption = run[1]
+    if measured:
+        caption += (
+            f" CPU time the logged runs measured (process CPU seconds, all threads): "
+            f"{sum(c['cpu_s'] for c in measured) / 3600:.2f} CPU-hours over {sum(c['actual_s'] for c in measured) / 3600:.2f} "
+            "wall hours; the chunks before the run log measured wall time only."
+        )
+    return html_table(header, rows, caption=caption)
 
 
 MEASURED_AS = {"invariance": "features", "io": "overhead"}
