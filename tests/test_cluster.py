@@ -286,3 +286,19 @@ def test_the_run_log_counts_jobs_without_their_data_apart():
     assert (log["jobs"], log["computed"], log["missing"]) == (2, 1, 1)
     rows, _ = performance.chunks(store_mod.Store().root, "smoke")
     assert rows[0]["chunk"].startswith("tm-1of1 (1 without their data)")
+
+
+def test_the_run_log_counts_jobs_another_process_holds():
+    from invtl.book import performance
+
+    store = store_mod.Store()
+    held = locks.try_lock(store.lock_path("smoke", "tm", {"fake": 1, "i": 3, "seed": 0}))
+    try:
+        with pytest.warns(UserWarning, match="being computed by another process"):
+            assert runner.run(FAKE, "smoke", device="cpu", progress=False)["computed"] == 3
+    finally:
+        held.release()
+    (log,) = store.runs("smoke")
+    assert (log["jobs"], log["computed"], log["elsewhere"]) == (4, 3, 1)
+    rows, _ = performance.chunks(store.root, "smoke")
+    assert rows[0]["chunk"].startswith("tm-1of1 (1 computed by another process)")

@@ -172,10 +172,10 @@ def chunk_speed(records: list[dict], chunk: dict) -> float | None:
     ratios = []
     for rec in records:
         config, prov = rec["config"], rec["provenance"]
-        actual = prov.get("phases_s", {}).get("pretrain", 0.0)
-        if actual < 1.0 or not chunk["start"][:19] <= prov.get("date", "")[:19] <= chunk["end"][:19]:
+        phases = prov.get("phases_s", {})
+        if not trained_here(phases) or not chunk["start"][:19] <= prov.get("date", "")[:19] <= chunk["end"][:19]:
             continue  # a model loaded from the checkpoint cache, or a record of another chunk
-        ratios.append(exp.phases(config, "cpu")["pretrain"] / actual)
+        ratios.append(exp.phases(config, "cpu")["pretrain"] / phases["pretrain"])
     return float(np.median(ratios)) if ratios else None
 
 
@@ -194,18 +194,20 @@ def chunks(results: str | Path, profile: str = "cpu") -> tuple[list[dict], str] 
         label = f"{run['experiment']}-{k}of{n}"
         if run.get("only") or run.get("seeds"):
             label += f" ({', '.join(filter(None, [run.get('only'), run.get('seeds') and _seeds(run['seeds'])]))})"
-        missing = run.get("missing", 0)
-        if run["computed"] + missing != run["jobs"]:
+        missing, elsewhere = run.get("missing", 0), run.get("elsewhere", 0)
+        if run["computed"] + missing + elsewhere != run["jobs"]:
             label += f" ({run['computed']} of its {run['jobs']} jobs{', interrupted' * bool(run.get('interrupted'))})"
         if missing:
             label += f" ({missing} without their data)"
+        if elsewhere:
+            label += f" ({elsewhere} computed by another process)"
         rows.append({**run, "chunk": label + (" (dirty)" if run["dirty"] else "")})
     if logged:
         commits = sorted({r["git_commit"][:7] for r in logged})
         caption += (
             f" Runs logged by `invtl run` (results/{profile}/runs/, commit {', '.join(commits)}): predicted = the "
-            "plan's estimate of the jobs each computed (no pretraining charged where a job loaded its model from a "
-            "checkpoint), actual = its wall time."
+            "plan's estimate of the jobs each computed (neither pretraining nor its views charged where a job loaded "
+            "its model from a checkpoint), actual = its wall time."
         )
     return (rows, caption.strip()) if rows else None
 
@@ -252,9 +254,9 @@ def chunks_table(results: str | Path) -> str:
     caption = run[1]
     if measured:
         caption += (
-            f" CPU time the logged runs measured (process CPU seconds, all threads): "
+            f" CPU time the rows with a measured one add up to (process CPU seconds, all threads): "
             f"{sum(c['cpu_s'] for c in measured) / 3600:.2f} CPU-hours over {sum(c['actual_s'] for c in measured) / 3600:.2f} "
-            "wall hours; the chunks before the run log measured wall time only."
+            "wall hours" + ("; the other rows measured wall time only." if len(measured) < len(run[0]) else ".")
         )
     return html_table(header, rows, caption=caption)
 

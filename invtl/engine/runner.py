@@ -24,8 +24,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -34,6 +32,7 @@ from tqdm.auto import tqdm
 from invtl import paths
 from invtl.engine import locks, timing
 from invtl.engine import store as store_mod
+from invtl.engine.runlog import RunLog
 from invtl.engine.timing import phase
 from invtl.engine.train import Runtime, resolve_precision
 from invtl.paths import MissingData
@@ -220,11 +219,13 @@ def run(
             lock = locks.try_lock(store.lock_path(profile, name, job.config))
             if lock is None:
                 counts["busy"] += 1
+                log.entry["elsewhere"] += 1
                 continue
             try:
                 path = store.path(profile, name, job.config)
                 if not force and path.exists() and store_mod.parse(path, job.config, exp.result_keys)[1] is None:
                     counts["skipped"] += 1  # finished by another process since the scan above
+                    log.entry["elsewhere"] += 1
                     continue
                 reason, phases = _compute(job, ctx, store, profile, name)
             finally:
@@ -253,52 +254,6 @@ def run(
             f"no jobs selected for {name} [{profile}] (panel {only}, shard {shard[0]}/{shard[1]})", stacklevel=2
         )
     return counts
-
-
-class RunLog:
-    """The log of one `run` that computes something (`Store.save_run`), rewritten after every computed job so that
-    a killed run keeps what it did: what ran, where, the plan's seconds for the work it did (a job that loaded its
-    pretrained model from a checkpoint is not charged the pretraining), the wall seconds and the process's CPU
-    seconds."""
-
-    def __init__(self, store: store_mod.Store, exp: Experiment, profile: str, what: dict, jobs: int, ctx: Context):
-        self.store, self.exp, self.kind = store, exp, DEVICE_KIND[profile]
-        self.t0, self.cpu0 = time.perf_counter(), time.process_time()
-        commit, dirty = store_mod.git_state()
-        self.entry = {
-            "experiment": exp.name,
-            "profile": profile,
-            **what,
-            "device": str(ctx.device),
-            "precision": ctx.precision,
-            "start": _now(),
-            "jobs": jobs,
-            "computed": 0,
-            "missing": 0,  # jobs whose data is not on this machine
-            "predicted_s": 0.0,
-            "git_commit": commit,
-            "dirty": dirty,
-        }
-        self.path: Path | None = None
-
-    def computed(self, job: Job, trained: bool) -> None:
-        planned = sum(self.exp.planned(job.config, self.kind, trained).values())
-        self.entry["computed"] += 1
-        self.entry["predicted_s"] = round(self.entry["predicted_s"] + planned, 1)
-        self.entry["end"] = _now()
-        self.entry["actual_s"] = round(time.perf_counter() - self.t0, 1)
-        self.entry["cpu_s"] = round(time.process_time() - self.cpu0, 1)  # all threads; none while stopped
-        self.write()
-
-    def write(self, interrupted: bool = False) -> None:
-        """Save the log as of the last computed job (an interrupted job's time is not in it)."""
-        if not self.entry["computed"]:
-            return
-        entry = {**self.entry, "interrupted": True} if interrupted else self.entry
-        try:
-            self.path = self.store.save_run(entry["profile"], entry, self.path)
-        except OSError as e:
-            warnings.warn(f"could not write the run log under {self.store.root}: {e}", stacklevel=2)
 
 
 def _compute(job: Job, ctx: Context, store: store_mod.Store, profile: str, name: str) -> tuple[str | None, dict]:
@@ -334,10 +289,6 @@ def preflight(results: str | os.PathLike) -> None:
     ):
         if root and os.path.lexists(root):
             paths.readable_dir(root, what)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def estimate(exp: Experiment, jobs: list[Job], kind: str = "cpu") -> float:

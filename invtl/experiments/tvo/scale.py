@@ -8,7 +8,8 @@ still breaks there as a non-reproduction at this scale, a part that cannot be te
 
 The regime concerns pretraining only: the transfer side (probe and fine-tuning sizes) is scaled with the target set
 by the profile's design. The FT-samples panel (C3) has one pretrained model per transformation set for all its
-points, so C3 reads as a non-reproduction (those models in the regime) or open (one of them outside), never scale.
+points, so C3 reads as a non-reproduction (those models in the regime) or untested (one of them outside), never
+scale.
 """
 
 from __future__ import annotations
