@@ -238,6 +238,19 @@ def test_a_local_run_logs_what_it_computed_beside_the_plan(tmp_path):
     assert "results/smoke/runs/" in caption
 
 
+def _one_minute_jobs(run_job, n: int) -> runner.Experiment:
+    """A fake tm grid of `n` jobs of seed 0, each planned at one minute, computed by `run_job`."""
+    return runner.Experiment(
+        "tm",
+        f"{n} fake one-minute jobs",
+        ("p",),
+        lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, run_job, "p") for i in range(n)],
+        lambda profile: [0],
+        phases=lambda config, kind="cpu": {"overhead": 60.0},
+        result_keys=("value",),
+    )
+
+
 def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
     def stop_at_two(config, ctx):
         if config["i"] == 2:
@@ -246,15 +259,7 @@ def test_an_interrupted_run_keeps_the_log_of_what_it_computed():
             raise KeyboardInterrupt
         return {"value": config["i"]}
 
-    fake = runner.Experiment(
-        "tm",
-        "four jobs, the third interrupted",
-        ("p",),
-        lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, stop_at_two, "p") for i in range(4)],
-        lambda profile: [0],
-        phases=lambda config, kind="cpu": {"overhead": 60.0},
-        result_keys=("value",),
-    )
+    fake = _one_minute_jobs(stop_at_two, 4)
     with pytest.raises(runner.Interrupted):
         runner.run(fake, "smoke", seeds=[0], device="cpu", progress=False)
     (log,) = store_mod.Store().runs("smoke")
@@ -271,15 +276,7 @@ def test_the_run_log_counts_jobs_without_their_data_apart():
             raise MissingData("no cifar100 data under /nowhere")
         return {"value": config["i"]}
 
-    fake = runner.Experiment(
-        "tm",
-        "two jobs, one without its data",
-        ("p",),
-        lambda profile, seeds, legacy, source: [runner.Job({"i": i, "seed": 0}, needs_data, "p") for i in range(2)],
-        lambda profile: [0],
-        phases=lambda config, kind="cpu": {"overhead": 60.0},
-        result_keys=("value",),
-    )
+    fake = _one_minute_jobs(needs_data, 2)
     with pytest.warns(UserWarning, match="1 tm job not run: no cifar100 data"):
         runner.run(fake, "smoke", device="cpu", progress=False)
     (log,) = store_mod.Store().runs("smoke")

@@ -291,15 +291,24 @@ def preflight(results: str | os.PathLike) -> None:
             paths.readable_dir(root, what)
 
 
+def _charges(exp: Experiment, jobs: list[Job], kind: str) -> list[tuple[float, str | None, float]]:
+    """(cost, shared pretrained model's key or None, its seconds) of each job."""
+    return [(exp.cost(job.config, kind), *exp.pretraining(job.config, kind)) for job in jobs]
+
+
+def _once(charges) -> float:
+    """The seconds of `charges` run one after the other by one process: a shared pretrained model charged once."""
+    seen, out = set(), 0.0
+    for cost, key, pretraining in charges:
+        out += cost - (pretraining if key is not None and key in seen else 0.0)
+        seen.add(key)
+    return out
+
+
 def estimate(exp: Experiment, jobs: list[Job], kind: str = "cpu") -> float:
     """Estimated seconds of `jobs` run one after the other by one process: each job's cost, a pretrained model
     that several jobs share (a checkpoint) charged once."""
-    seen, out = set(), 0.0
-    for job in jobs:
-        key, pretraining = exp.pretraining(job.config, kind)
-        out += exp.cost(job.config, kind) - (pretraining if key is not None and key in seen else 0.0)
-        seen.add(key)
-    return out
+    return _once(_charges(exp, jobs, kind))
 
 
 def plan(
@@ -326,10 +335,11 @@ def plan(
         raise ValueError(f"invalid speed factor {speed}; valid: a positive number (1 = the benchmark's machine)")
     name, kind = exp.name, DEVICE_KIND[profile]
     jobs = select_jobs(exp, profile, seeds, only, (1, 1), legacy)
-    seconds = [exp.cost(job.config, kind) / speed for job in jobs]
+    charges = _charges(exp, jobs, kind)  # each job's costs once, not once per shard count tried
+    seconds = [cost / speed for cost, _, _ in charges]
 
     def total(idx: range) -> float:
-        return estimate(exp, [jobs[i] for i in idx], kind) / speed
+        return _once(charges[i] for i in idx) / speed
 
     if max(seconds, default=0.0) > 60 * max_minutes:
         raise ValueError(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 
+from invtl.engine import costs
 from invtl.engine.models import create
 from invtl.engine.train import (
     Normalise,
@@ -58,6 +59,15 @@ The original's pooled train+val+test accuracy (bug B1) needs no option: every re
 `pooled_accuracy` beside `test_accuracy`."""
 
 MEMO_BYTES = 3 << 30  # generated evaluation sets kept per process (LRU): jobs of one seed share their data
+
+
+def own_pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
+    """`Experiment.pretraining` of a grid whose jobs each pretrain their own model on `n_train` samples (tm, it):
+    no key shared with other jobs, and its estimated seconds."""
+    c = config
+    return None, costs.pretrain(
+        c["arch"], c["width"], c["n_train"], c["pt_epochs"], c.get("pt_min_steps", 0), c["batch_size"], kind
+    )
 
 
 def check_seeds(experiment: str, seeds: list[int], table: dict) -> None:

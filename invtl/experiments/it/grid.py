@@ -38,6 +38,7 @@ from invtl.experiments.common import (
     memoised,
     model_key,
     new_model,
+    own_pretraining,
     pretrained,
     t2d_data,
 )
@@ -264,12 +265,7 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
 def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
     """Each job pretrains its own model (no key shared with other jobs; none for the untrained group) and its
     estimated seconds."""
-    c = config
-    if c["group"] == "untrained":
-        return None, 0.0
-    return None, costs.pretrain(
-        c["arch"], c["width"], c["n_train"], c["pt_epochs"], c.get("pt_min_steps", 0), c["batch_size"], kind
-    )
+    return (None, 0.0) if config["group"] == "untrained" else own_pretraining(config, kind)
 
 
 EXPERIMENT = Experiment(

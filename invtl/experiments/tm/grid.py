@@ -12,7 +12,16 @@ import numpy as np
 
 from invtl.engine import costs
 from invtl.engine.runner import Experiment, Job
-from invtl.experiments.common import LEGACY_OPTIONS, VERSION, check_seeds, evaluate, pretrained, probe, t2d_data
+from invtl.experiments.common import (
+    LEGACY_OPTIONS,
+    VERSION,
+    check_seeds,
+    evaluate,
+    own_pretraining,
+    pretrained,
+    probe,
+    t2d_data,
+)
 from invtl.experiments.tm.spec import SPEC
 from invtl.t2d.dataset import TRANSFORMS
 
@@ -122,14 +131,6 @@ def phases(config: dict, kind: str = "cpu") -> dict[str, float]:
     )
 
 
-def pretraining(config: dict, kind: str = "cpu") -> tuple[None, float]:
-    """Each job pretrains its own model (no key shared with other jobs) and its estimated seconds."""
-    c = config
-    return None, costs.pretrain(
-        c["arch"], c["width"], c["n_train"], c["pt_epochs"], c.get("pt_min_steps", 0), c["batch_size"], kind
-    )
-
-
 EXPERIMENT = Experiment(
     "tm",
     "E-6: transformation-set mismatch (nested sets)",
@@ -137,7 +138,7 @@ EXPERIMENT = Experiment(
     jobs=jobs,
     default_seeds=lambda profile: SPEC.settings(profile)["seeds"],
     phases=phases,
-    pretraining=pretraining,
+    pretraining=own_pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),
     code=(
