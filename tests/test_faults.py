@@ -21,6 +21,7 @@ import pytest
 import torch
 
 import invtl.experiments
+from invtl.book import reproducibility
 from invtl.cli import main
 from invtl.engine import locks, runner
 from invtl.engine import store as store_mod
@@ -261,6 +262,66 @@ def test_a_record_without_its_result_is_corrupt_everywhere(tmp_path, monkeypatch
     assert counts["computed"] == 2 and json.loads(fake_path.read_text())["result"] == {"value": 0}
 
 
+def test_store_check_names_the_result_code_changed_since_each_commit(tmp_path, monkeypatch, capsys):
+    """Records are grouped by commit; only code that computes results counts (a benchmark edit does not)."""
+    repo = tmp_path / "repo"
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True, text=True).stdout
+    (repo / "invtl/engine").mkdir(parents=True)
+    git("init", "-q")
+    commits = []
+    for edit in ("invtl/engine/models.py", "invtl/engine/bench.py", "invtl/engine/models.py"):
+        with open(repo / edit, "a") as f:
+            f.write(f"# edit {len(commits)}\n")
+        git("add", "-A")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", f"edit {edit}")
+        commits.append(git("rev-parse", "HEAD").strip())
+    monkeypatch.setattr(store_mod.paths, "PACKAGE_ROOT", repo)
+    store = store_mod.Store(tmp_path / "results")
+    configs = [j.config for j in runner.select_jobs(experiment("tm"), "smoke", None, None, (1, 1))][:4]
+    result = {"pretraining": {}, "transfer": {}}
+    for config, commit in zip(configs, [commits[0], commits[0], commits[1], commits[2]]):
+        store.save("smoke", "tm", config, result, {"git_commit": commit, "dirty": False})
+    changed = store_mod.audit(store, "smoke", "tm", configs, ("pretraining", "transfer"), runner.RESULT_CODE)["changed"]
+    assert sorted(changed) == sorted(
+        [
+            f"2 records from {commits[0][:12]}; changed since: invtl/engine/models.py",
+            f"1 records from {commits[1][:12]}; changed since: invtl/engine/models.py",
+        ]
+    )
+    assert store_mod.changed_since("0" * 40, runner.RESULT_CODE) is None  # an unknown commit cannot be told
+
+
+def test_store_verify_recomputes_in_a_fresh_cache_and_names_a_changed_number(tmp_path, monkeypatch, capsys):
+    trained = []
+
+    def job(config, ctx):
+        model = ctx.pretrained(config, lambda: torch.nn.Linear(1, 1), lambda m: trained.append(config["i"]))
+        return {"value": config["i"], "nested": {"weights": [1.0, 2.0]}, "kind": "fake", "n": model.out_features}
+
+    use(monkeypatch, fake(3, job))
+    store = store_mod.Store(tmp_path / "results")
+    runner.run(fake(3, job), "smoke", results=store.root, progress=False)
+    assert trained == [0, 1, 2]
+    assert main(["store", "verify", "--only", "tm", "--count", "2", "--results", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("identical (4 numbers)") == 2 and trained == [0, 1, 2, 0, 1]  # retrained: no checkpoint reused
+    assert os.environ["INVTL_CACHE"] == str(tmp_path / "cache")  # the temporary cache is gone again
+    path = store.path("smoke", "tm", fake(3, job).jobs("smoke", [0], (), None)[0].config)
+    record = json.loads(path.read_text())
+    record["result"]["nested"]["weights"][1] = 2.5
+    path.write_text(json.dumps(record))
+    assert main(["store", "verify", "--only", "tm", "--results", str(store.root)]) == 1
+    assert "1 of 4 numbers differ, largest by 0.5 at nested/weights/1" in capsys.readouterr().out
+    assert main(["store", "verify", "--only", "tm", "--tolerance", "0.5", "--results", str(store.root)]) == 0
+    assert "No stored smoke record has been recomputed yet" in reproducibility.verify_table("smoke", str(store.root))
+    assert main(["store", "verify", "--only", "tm", "--count", "3", "--save", "--results", str(store.root)]) == 1
+    assert main(["store", "verify", "--only", "tm", "--save", "--results", str(store.root)]) == 1  # replaces one
+    table = reproducibility.verify_table("smoke", str(store.root))
+    assert table.count("<tr>") == 4 and table.count("identical") == 2 and "1 differ (max 0.5)" in table
+    assert main(["store", "verify", "--count", "0"]) == 2
+    assert errors(capsys) == ["invtl: error: --count 0 must be at least 1"]
+
+
 # ---- wasted work: locks and duplicate seeds
 
 WORKER = """
@@ -348,9 +409,9 @@ def test_no_cifar_data_exits_1_with_the_reason(tmp_path, monkeypatch, capsys):
     assert errors(capsys) == ["invtl: error: no cifar_tvo job could run: its data is missing on this machine"]
 
 
-@pytest.mark.parametrize("command", ["claims", "status"])
+@pytest.mark.parametrize("command", [["claims"], ["status"], ["store", "check"], ["store", "verify"]])
 def test_read_only_commands_on_a_missing_results_directory(command, capsys):
-    assert main([command, "--results", "/does/not/exist"]) == 2
+    assert main([*command, "--results", "/does/not/exist"]) == 2
     assert errors(capsys) == ["invtl: error: results directory /does/not/exist does not exist"]
 
 

@@ -138,6 +138,40 @@ def store_table(results: str | None = None) -> str:
     )
 
 
+def verify_table(profile: str, results: str | None = None) -> str:
+    """The saved `invtl store verify` checks of a profile: each record recomputed by later code, and the outcome."""
+    from invtl.engine import verify
+
+    checked = verify.saved(_store(results), profile)
+    if not checked:
+        return (
+            f"<p>No stored {profile} record has been recomputed yet (<code>invtl store verify --profile {profile} "
+            "--save</code>).</p>"
+        )
+    rows = [
+        (
+            c["experiment"],
+            c["record"],
+            c["commit"][:7],
+            c["recomputed_by"][:7] + ("-dirty" if c["recomputed_by"].endswith("-dirty") else ""),
+            c["date"][:10],
+            c["recomputed_on"],
+            f"{c['wall_time_s'] / 60:.1f}",
+            "identical" if not c["differ"] else f"{c['differ']} differ (max {c['max_abs_diff']:.3g})",
+            c["values"],
+        )
+        for c in checked
+    ]
+    return html_table(
+        ("experiment", "record", "computed by", "recomputed by", "on", "device", "min", "numbers", "compared"),
+        rows,
+        left=2,
+        wrap=True,
+        caption=f"Profile {profile}: stored records recomputed from scratch (fresh cache, no checkpoint) by later "
+        "code, every number of the result compared with the stored one",
+    )
+
+
 def rerun_table(profile: str, results: str | None = None) -> str:
     """Per experiment: its chapter, how much of the profile's grid is stored, and the commands that compute
     the rest and re-execute the chapter."""

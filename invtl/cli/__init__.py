@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import warnings
 
-from invtl.cli import commands, parser
+from invtl.cli import commands, parser, store
 from invtl.profiles import PROFILES
 
 
@@ -29,7 +29,8 @@ HANDLERS = {
     ("claims", None): commands.claims,
     ("plan", None): commands.plan,
     ("status", None): commands.status,
-    ("store", "check"): commands.store_check,
+    ("store", "check"): store.check,
+    ("store", "verify"): store.verify_records,
 }
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def _results_dir(args: argparse.Namespace) -> int | None:
+def missing_results_dir(args: argparse.Namespace) -> int | None:
     """For a read-only command: exit code 2 (and one line) when --results names no directory."""
     if args.results and not Path(args.results).expanduser().is_dir():
         print(f"invtl: error: results directory {args.results} does not exist", file=sys.stderr)
@@ -110,7 +110,7 @@ def status(args: argparse.Namespace) -> int:
     from invtl.experiments import check
     from invtl.orchestration import status as status_mod
 
-    if (code := _results_dir(args)) is not None:
+    if (code := missing_results_dir(args)) is not None:
         return code
     for name in args.only or []:
         check(name)
@@ -191,37 +191,10 @@ def plan(args: argparse.Namespace) -> int:
 def claims(args: argparse.Namespace) -> int:
     from invtl import claims as claims_mod
 
-    if (code := _results_dir(args)) is not None:
+    if (code := missing_results_dir(args)) is not None:
         return code
     claims_mod.main(args)
     return 0
-
-
-def store_check(args: argparse.Namespace) -> int:
-    from invtl.engine import runner, store
-    from invtl.experiments import SPECS, experiment
-
-    if (code := _results_dir(args)) is not None:
-        return code
-    root = store.Store(args.results) if args.results else store.Store()
-    report = {}
-    for name in args.only or SPECS:
-        exp = experiment(name)
-        configs = [j.config for j in runner.select_jobs(exp, args.profile, None, None, (1, 1))]
-        report[name] = store.audit(root, args.profile, name, configs, exp.result_keys, exp.code)
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        for name, found in report.items():
-            counts = ", ".join(f"{len(v)} {k}" for k, v in found.items())
-            print(f"{name} [{args.profile}]: {counts}")
-            for category, entries in found.items():
-                for entry in entries[:20]:
-                    print(f"  {category}: {entry}")
-                if len(entries) > 20:
-                    print(f"  {category}: ... {len(entries) - 20} more")
-    bad = any(found["missing"] or found["corrupt"] for found in report.values())
-    return 1 if bad else 0
 
 
 def book(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from invtl.cli import store
 from invtl.experiments import PAPER_RESULT
 
 EXPERIMENT_HELP = ", ".join(f"{name} ({result})" for name, result in PAPER_RESULT.items())
@@ -248,22 +249,7 @@ def build() -> argparse.ArgumentParser:
     status.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
     status.add_argument("--json", action="store_true", help="print one JSON object: experiment -> its status")
 
-    store = commands.add_parser("store", help="inspect the results store").add_subparsers(dest="action", required=True)
-    check = store.add_parser(
-        "check",
-        help="list missing, corrupt, orphaned, dirty and changed-code records of a profile",
-        description="Check the results store of one profile against every experiment's grid: missing jobs, corrupt "
-        "files (unreadable, wrong hash, incomplete result), orphaned records (configurations no longer in "
-        "the grid: older settings or semantics), records computed from uncommitted code (dirty), and "
-        "records whose code changed since their commit (kept: same configuration). Exit 1 when a record "
-        "is missing or corrupt.",
-    )
-    check.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
-    check.add_argument(
-        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
-    )
-    check.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
-    check.add_argument("--json", action="store_true", help="print one JSON object: experiment -> category -> entries")
+    store.add_parsers(commands, PROFILE_HELP)
 
     book = commands.add_parser(
         "book",

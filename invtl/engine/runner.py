@@ -38,6 +38,19 @@ from invtl.engine.train import Runtime, resolve_precision
 from invtl.paths import MissingData
 from invtl.profiles import DEVICE_KIND, check_profile
 
+# The code every experiment's numbers depend on: what generates data, trains, probes and measures, and the runner
+# that sets device and precision. Not what plans, times, logs, locks or stores them, benchmarks or previews.
+RESULT_CODE = (
+    "invtl/engine/models.py",
+    "invtl/engine/train.py",
+    "invtl/engine/invariance.py",
+    "invtl/engine/runner.py",
+    "invtl/t2d",
+    ":(exclude)invtl/t2d/preview.py",
+    ":(exclude)invtl/t2d/reference.py",
+    "invtl/experiments/common.py",
+)
+
 
 @dataclass(frozen=True)
 class Job:
@@ -56,7 +69,7 @@ class Experiment:
     phases: Callable[[dict, str], dict[str, float]] = lambda config, kind: {}  # estimated seconds per phase
     legacy: tuple[str, ...] = ()  # the original behaviours its jobs can restore
     result_keys: tuple[str, ...] = ()  # what a result must hold for the analysis (else the record is corrupt)
-    code: tuple[str, ...] = ("invtl/engine", "invtl/t2d")  # the code its results depend on (for `store check`)
+    code: tuple[str, ...] = RESULT_CODE  # git pathspecs of the code its results depend on (for `store check`)
     # (key of a pretrained model jobs share, or None when each job trains its own; its estimated seconds, the views
     # it trains on included): for `plan` and for a job that loaded its model from a checkpoint
     pretraining: Callable[[dict, str], tuple[str | None, float]] = lambda config, kind: (None, 0.0)

@@ -154,7 +154,8 @@ def git_state() -> tuple[str, bool]:
     return commit, dirty
 
 
-def _device_name(device: str) -> str:
+def device_name(device: str) -> str:
+    """The machine a record was computed on: the GPU's name, or the CPU's architecture and core count."""
     dev = torch.device(device)
     if dev.type == "cuda":
         return torch.cuda.get_device_name(dev)
@@ -176,7 +177,7 @@ def provenance(
         "dirty": dirty,
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
-        "device": _device_name(device),
+        "device": device_name(device),
         "precision": precision,
         "wall_time_s": round(wall_time_s, 3),
         "phases_s": phases or {},
@@ -217,19 +218,20 @@ def load_checkpoint(path: Path, key: str) -> dict | None:
     return stored["model"]
 
 
-def changed_since(commit: str, paths_: tuple[str, ...]) -> bool | None:
-    """Whether the code under `paths_` (relative to the package's checkout) differs between `commit` and HEAD;
-    None when that cannot be told (no git, unknown commit)."""
+def changed_since(commit: str, paths_: tuple[str, ...]) -> list[str] | None:
+    """The files under `paths_` (git pathspecs relative to the package's checkout) that differ between `commit`
+    and HEAD; None when that cannot be told (no git, unknown commit)."""
     try:
         proc = subprocess.run(
-            ["git", "diff", "--quiet", commit, "HEAD", "--", *paths_],
+            ["git", "diff", "--name-only", commit, "HEAD", "--", *paths_],
             cwd=paths.PACKAGE_ROOT,
             capture_output=True,
+            text=True,
             timeout=30,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return {0: False, 1: True}.get(proc.returncode)
+    return proc.stdout.split() if proc.returncode == 0 else None
 
 
 def audit(
@@ -237,11 +239,12 @@ def audit(
 ) -> dict[str, list[str]]:
     """What `invtl store check` reports for one experiment: "missing" (grid jobs without a usable record),
     "corrupt" (files that cannot be used, and why), "orphaned" (records of configurations no longer in the
-    grid: older settings or semantics), "dirty" (computed from uncommitted code) and "changed" (computed by a
-    commit whose code under `code` changed since: kept, the configuration is the same)."""
+    grid: older settings or semantics), "dirty" (computed from uncommitted code) and "changed": one entry per commit
+    whose code under `code` changed since, with its records and the files (kept: the configuration is the same;
+    `git diff COMMIT HEAD -- FILES` shows whether the change can move a number)."""
     wanted = {config_key(c): c for c in configs}
     out: dict[str, list[str]] = {k: [] for k in ("missing", "corrupt", "orphaned", "dirty", "changed")}
-    seen, commits = set(), {}
+    seen, by_commit = set(), {}
     for path in sorted((store.root / profile / experiment).glob("*.json")):
         orphan = path.stem not in wanted
         record, problem = parse(path, wanted.get(path.stem), () if orphan else required)
@@ -256,9 +259,9 @@ def audit(
         commit = str(prov.get("git_commit", "unknown")).removesuffix("-dirty")
         if prov.get("dirty") or str(prov.get("git_commit", "")).endswith("-dirty"):
             out["dirty"].append(f"{path} ({commit[:12]})")
-        if commit not in commits:
-            commits[commit] = changed_since(commit, code)
-        if commits[commit]:
-            out["changed"].append(f"{path} ({commit[:12]})")
+        by_commit.setdefault(commit, []).append(path.stem)
+    for commit, stems in by_commit.items():
+        if files := changed_since(commit, code):
+            out["changed"].append(f"{len(stems)} records from {commit[:12]}; changed since: {', '.join(files)}")
     out["missing"] = [f"{experiment} {json.dumps(wanted[k], sort_keys=True)[:160]}" for k in wanted if k not in seen]
     return out

@@ -43,7 +43,7 @@ import warnings
 import numpy as np
 import torch
 
-from invtl.engine.runner import Experiment, Job
+from invtl.engine.runner import RESULT_CODE, Experiment, Job
 from invtl.engine.train import Normalise
 from invtl.experiments.cifar_tvo.spec import SPEC
 from invtl.experiments.common import LEGACY_OPTIONS, SPLITS, Data, memoised
@@ -309,9 +309,7 @@ EXPERIMENT = Experiment(
     pretraining=pretraining,
     result_keys=("training", "lp", "ft"),
     code=(
-        "invtl/engine",
-        "invtl/t2d",
-        "invtl/experiments/common.py",
+        *RESULT_CODE,
         "invtl/experiments/tvo/grid.py",
         "invtl/experiments/cifar_tvo/grid.py",
         "invtl/experiments/cifar_tvo/spec.py",

@@ -47,7 +47,7 @@ import torch
 
 from invtl.engine import costs
 from invtl.engine.invariance import invariance, twin_features
-from invtl.engine.runner import Experiment, Job
+from invtl.engine.runner import RESULT_CODE, Experiment, Job
 from invtl.engine.train import Normalise, TrainConfig, embed, linear_probe
 from invtl.experiments.common import (
     LEGACY_OPTIONS,
@@ -244,11 +244,5 @@ EXPERIMENT = Experiment(
     legacy=LEGACY_OPTIONS,
     pretraining=pretraining,
     result_keys=("training", "lp", "invariance"),
-    code=(
-        "invtl/engine",
-        "invtl/t2d",
-        "invtl/experiments/common.py",
-        "invtl/experiments/ife/grid.py",
-        "invtl/experiments/ife/spec.py",
-    ),
+    code=(*RESULT_CODE, "invtl/experiments/ife/grid.py", "invtl/experiments/ife/spec.py"),
 )

@@ -27,7 +27,7 @@ import torch
 
 from invtl.engine import costs
 from invtl.engine.invariance import METRICS, invariance, twin_features
-from invtl.engine.runner import Experiment, Job
+from invtl.engine.runner import RESULT_CODE, Experiment, Job
 from invtl.engine.timing import phase
 from invtl.engine.train import Normalise
 from invtl.experiments.common import (
@@ -278,11 +278,5 @@ EXPERIMENT = Experiment(
     pretraining=pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("training", "scores"),
-    code=(
-        "invtl/engine",
-        "invtl/t2d",
-        "invtl/experiments/common.py",
-        "invtl/experiments/it/grid.py",
-        "invtl/experiments/it/spec.py",
-    ),
+    code=(*RESULT_CODE, "invtl/experiments/it/grid.py", "invtl/experiments/it/spec.py"),
 )

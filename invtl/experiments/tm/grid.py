@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from invtl.engine import costs
-from invtl.engine.runner import Experiment, Job
+from invtl.engine.runner import RESULT_CODE, Experiment, Job
 from invtl.experiments.common import (
     LEGACY_OPTIONS,
     VERSION,
@@ -141,11 +141,5 @@ EXPERIMENT = Experiment(
     pretraining=own_pretraining,
     legacy=LEGACY_OPTIONS,
     result_keys=("pretraining", "transfer"),
-    code=(
-        "invtl/engine",
-        "invtl/t2d",
-        "invtl/experiments/common.py",
-        "invtl/experiments/tm/grid.py",
-        "invtl/experiments/tm/spec.py",
-    ),
+    code=(*RESULT_CODE, "invtl/experiments/tm/grid.py", "invtl/experiments/tm/spec.py"),
 )

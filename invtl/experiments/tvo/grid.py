@@ -27,7 +27,7 @@ from functools import partial
 import numpy as np
 
 from invtl.engine import costs
-from invtl.engine.runner import Experiment, Job
+from invtl.engine.runner import RESULT_CODE, Experiment, Job
 from invtl.engine.train import Normalise
 from invtl.experiments.common import (
     LEGACY_OPTIONS,
@@ -316,11 +316,5 @@ EXPERIMENT = Experiment(
     legacy=LEGACY_OPTIONS,
     pretraining=pretraining,
     result_keys=("training", "lp", "ft"),
-    code=(
-        "invtl/engine",
-        "invtl/t2d",
-        "invtl/experiments/common.py",
-        "invtl/experiments/tvo/grid.py",
-        "invtl/experiments/tvo/spec.py",
-    ),
+    code=(*RESULT_CODE, "invtl/experiments/tvo/grid.py", "invtl/experiments/tvo/spec.py"),
 )
