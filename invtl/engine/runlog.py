@@ -47,6 +47,11 @@ class RunLog:
         }
         self.path: Path | None = None
 
+    def not_computed(self, why: str) -> None:
+        """Count a job this run did not compute: "missing" (its data is not here) or "elsewhere" (another process
+        was computing it, or finished it meanwhile)."""
+        self.entry[why] += 1
+
     def computed(self, job: Job, trained: bool) -> None:
         planned = sum(self.exp.planned(job.config, self.kind, trained).values())
         self.entry["computed"] += 1

@@ -232,13 +232,13 @@ def run(
             lock = locks.try_lock(store.lock_path(profile, name, job.config))
             if lock is None:
                 counts["busy"] += 1
-                log.entry["elsewhere"] += 1
+                log.not_computed("elsewhere")
                 continue
             try:
                 path = store.path(profile, name, job.config)
                 if not force and path.exists() and store_mod.parse(path, job.config, exp.result_keys)[1] is None:
                     counts["skipped"] += 1  # finished by another process since the scan above
-                    log.entry["elsewhere"] += 1
+                    log.not_computed("elsewhere")
                     continue
                 reason, phases = _compute(job, ctx, store, profile, name)
             finally:
@@ -248,7 +248,7 @@ def run(
                 log.computed(job, trained=trained_here(phases))
             else:
                 counts["missing"] += 1
-                log.entry["missing"] += 1
+                log.not_computed("missing")
                 reasons[reason] = reasons.get(reason, 0) + 1
     except KeyboardInterrupt as e:
         log.write(interrupted=True)
