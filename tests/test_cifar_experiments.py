@@ -14,6 +14,7 @@ from invtl.experiments.cifar_tvo import grid as cifar_tvo
 from invtl.experiments.ife import data as ife_data
 from invtl.experiments.ife import grid as ife
 from invtl.experiments.tvo import grid as tvo
+from invtl.orchestration import status
 from invtl.paths import MissingData
 from invtl.t2d import cifar, cifar_views
 from invtl.t2d.cifar import CIFAR10_CLASSES
@@ -105,6 +106,16 @@ def test_cifar_tvo_grid_is_pure_and_jobs_without_data_are_not_run(tmp_path, monk
     job = next(j for j in cifar_tvo.jobs("smoke", [0]) if j.config["dataset"] == "cifar100")
     with pytest.raises(MissingData, match="no cifar100 data"):
         job.run(job.config, runner.Context(torch.device("cpu")))
+
+
+def test_status_counts_jobs_without_their_data_and_leaves_them_out_of_the_time_left(tmp_path, monkeypatch):
+    monkeypatch.setenv("INVTL_DATA_ROOT", str(tmp_path / "nothing"))
+    s = status.status("smoke", names=["cifar_tvo"])["cifar_tvo"]
+    assert s["no_data"] == s["total"] > 0 and s["minutes_left"] == 0
+    assert f"{s['total']} without their data here; ~0.0 min left" in status.format_status({"cifar_tvo": s}, "smoke")
+    monkeypatch.setenv("INVTL_DATA_ROOT", str(fake_cifar10(tmp_path / "data" / "cifar10").parent))
+    s = status.status("smoke", names=["cifar_tvo"])["cifar_tvo"]
+    assert s["no_data"] == s["total"] // 2 and s["minutes_left"] > 0  # the CIFAR-100 half
 
 
 def test_cifar_data_clamps_fractions_and_redraws_training_views(tmp_path, monkeypatch):

@@ -168,7 +168,7 @@ def verify_table(profile: str, results: str | None = None) -> str:
         left=2,
         wrap=True,
         caption=f"Profile {profile}: stored records recomputed from scratch (fresh cache, no checkpoint) by later "
-        "code, every number of the result compared with the stored one",
+        "code, every number of the result compared with the stored one; min: wall minutes of the recomputation",
     )
 
 

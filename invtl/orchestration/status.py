@@ -1,10 +1,12 @@
 """`invtl status`: where each experiment's grid stands for one profile.
 
 Per experiment: done / total jobs (usable records in the store), corrupt records, jobs running now (their
-lock is held by a process, on any machine sharing the results directory), and of its latest submitit
+lock is held by a process, on any machine sharing the results directory), jobs whose data is not on this
+machine (CIFAR jobs without their dataset under the data root: `run` skips them), and of its latest submitit
 submission (from the default log folder, `executors.default_logs`): tasks SLURM still holds (from `squeue`)
 and tasks that failed, each with its log file. The time left is the plan's estimate (`runner.plan`'s rates
-for the profile's device) of the jobs not done, a pretrained model shared by several of them counted once.
+for the profile's device) of the jobs not done that can run here, a pretrained model shared by several of them
+counted once.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from invtl.engine import locks, runner
 from invtl.engine import store as store_mod
 from invtl.orchestration import executors
 from invtl.profiles import DEVICE_KIND
+from invtl.t2d import cifar
 
 
 def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
-    """done, total, corrupt, running, minutes_left and (after a submission) slurm of one experiment."""
+    """done, total, corrupt, running, no_data, minutes_left and (after a submission) slurm of one experiment."""
     exp = experiments.experiment(name)
     kind = DEVICE_KIND[profile]
     jobs = runner.select_jobs(exp, profile, None, None, (1, 1))
-    done, corrupt, running, left = 0, [], [], []
+    done, corrupt, running, left, no_data = 0, [], [], [], 0
+    here = {name: cifar.available(name) for name in cifar.NUM_CLASSES}
     for job in jobs:
         path = store.path(profile, name, job.config)
         if path.exists():
@@ -34,6 +38,9 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
                 done += 1
                 continue
             corrupt.append(f"{path}: {problem}")
+        if not here.get(job.config.get("dataset"), True):
+            no_data += 1
+            continue
         if locks.is_held(store.lock_path(profile, name, job.config)):
             running.append(str(path))
         left.append(job)
@@ -42,6 +49,7 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
         "total": len(jobs),
         "corrupt": corrupt,
         "running": running,
+        "no_data": no_data,
         "minutes_left": round(runner.estimate(exp, left, kind) / 60, 1),
         "device": kind,
     }
@@ -118,7 +126,9 @@ def format_status(report: dict[str, dict], profile: str) -> str:
         failed = len(sub["failed"]) if sub else 0
         lines.append(
             f"{name} [{profile}]: {s['done']}/{s['total']} done, {len(s['running'])} running{extra}, "
-            f"{failed} failed, {len(s['corrupt'])} corrupt; ~{s['minutes_left']:.1f} min left on {s['device']}"
+            f"{failed} failed, {len(s['corrupt'])} corrupt"
+            + (f", {s['no_data']} without their data here" if s["no_data"] else "")
+            + f"; ~{s['minutes_left']:.1f} min left on {s['device']}"
         )
         lines += [f"  running: {p}" for p in s["running"]]
         lines += [f"  corrupt: {p}" for p in s["corrupt"]]
