@@ -3,6 +3,7 @@
 - cache (`INVTL_CACHE`, default ~/.cache/invtl): preprocessed base images, decoded CIFAR,
   checkpoints. Outside git, safe to delete.
 - data (`INVTL_DATA_ROOT`, default <cache>/data): CIFAR-10 / CIFAR-100 copies.
+- a throw-away cache (`temporary_cache`) for work that must not reuse what is cached.
 - results (`INVTL_RESULTS`, default `results/` of the checkout the command runs in).
 
 Also how it writes: `atomic_write` (whole files or nothing, readable as the umask allows), and the
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +28,24 @@ def cache_root() -> Path:
 
 def data_root() -> Path:
     return Path(os.environ.get("INVTL_DATA_ROOT") or cache_root() / "data").expanduser()
+
+
+@contextmanager
+def temporary_cache() -> Iterator[Path]:
+    """A throw-away directory TMP for the duration, with INVTL_CACHE set to TMP/cache (nothing cached before is
+    reused) and INVTL_DATA_ROOT kept where it was; both variables are restored after. Yields TMP."""
+    saved = {k: os.environ.get(k) for k in ("INVTL_CACHE", "INVTL_DATA_ROOT")}
+    data = str(data_root())
+    with tempfile.TemporaryDirectory(prefix="invtl-") as tmp:
+        os.environ.update(INVTL_CACHE=str(Path(tmp) / "cache"), INVTL_DATA_ROOT=data)
+        try:
+            yield Path(tmp)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def checkout(start: str | os.PathLike | None = None) -> Path | None:

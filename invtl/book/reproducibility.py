@@ -152,8 +152,8 @@ def verify_table(profile: str, results: str | None = None) -> str:
         (
             c["experiment"],
             c["record"],
-            c["commit"][:7],
-            c["recomputed_by"][:7] + ("-dirty" if c["recomputed_by"].endswith("-dirty") else ""),
+            _commit({"git_commit": c["commit"]}),
+            _commit({"git_commit": c["recomputed_by"]}),
             c["date"][:10],
             c["recomputed_on"],
             f"{c['wall_time_s'] / 60:.1f}",

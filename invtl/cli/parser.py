@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from invtl.cli import store
 from invtl.experiments import PAPER_RESULT
 
 EXPERIMENT_HELP = ", ".join(f"{name} ({result})" for name, result in PAPER_RESULT.items())
@@ -71,6 +70,17 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
         help="restore original behaviours to compare with the paper's numbers, e.g. legacy_ft_lr_schedule "
         "legacy_lp_head_source shared_init (see the book's 'Differences from the original' chapter)",
     )
+
+
+def add_store_args(p: argparse.ArgumentParser, only: bool = True) -> None:
+    """--profile and --results of a command that reads a results store, and --only EXPERIMENT unless `only` is
+    False."""
+    p.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
+    p.add_argument(
+        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
+    )
+    if only:
+        p.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
 
 
 def _add_cluster_args(run: argparse.ArgumentParser) -> None:
@@ -217,10 +227,7 @@ def build() -> argparse.ArgumentParser:
         "that learned, and it is true), partial (true where it ran; the missing or untestable parts are "
         "named), fails, untestable (the compared models did not learn), not run.",
     )
-    claims.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
-    claims.add_argument(
-        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
-    )
+    add_store_args(claims, only=False)
     claims.add_argument("--seeds", nargs="+", type=int, default=None, help="seed ids to use (default: the profile's)")
     claims.add_argument(
         "--on-paper",
@@ -238,18 +245,16 @@ def build() -> argparse.ArgumentParser:
         "status",
         help="done/total, running, failed jobs and time left per experiment",
         description="For one profile and each experiment: jobs done out of the grid's total, corrupt records, "
-        "jobs running now (their lock is held), the tasks of the latest SLURM or submitit submission still "
+        "jobs running now (their lock is held), jobs whose data is not on this machine, the tasks of the latest SLURM or submitit submission still "
         "queued (from squeue) or failed (with their log files), and the time left estimated from the plan's "
-        "costs. Exit 1 when a task failed or a record is corrupt.",
+        "costs of the jobs that can run here. Exit 1 when a task failed or a record is corrupt.",
     )
-    status.add_argument("--profile", default="smoke", help=PROFILE_HELP + " (default smoke)")
-    status.add_argument(
-        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
-    )
-    status.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
+    add_store_args(status)
     status.add_argument("--json", action="store_true", help="print one JSON object: experiment -> its status")
 
-    store.add_parsers(commands, PROFILE_HELP)
+    from invtl.cli import store  # imports this module
+
+    store.add_parsers(commands)
 
     book = commands.add_parser(
         "book",

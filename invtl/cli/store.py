@@ -7,9 +7,10 @@ import json
 import sys
 
 from invtl.cli.commands import missing_results_dir
+from invtl.cli.parser import add_store_args
 
 
-def add_parsers(commands: argparse._SubParsersAction, profile_help: str) -> None:
+def add_parsers(commands: argparse._SubParsersAction) -> None:
     """The `store check` and `store verify` subcommands, under the `invtl` subcommands `commands`."""
     store = commands.add_parser("store", help="inspect the results store").add_subparsers(dest="action", required=True)
     check = store.add_parser(
@@ -22,11 +23,7 @@ def add_parsers(commands: argparse._SubParsersAction, profile_help: str) -> None
         "per commit, naming the files; `invtl store verify` recomputes some). Exit 1 when a record is missing "
         "or corrupt.",
     )
-    check.add_argument("--profile", default="smoke", help=profile_help + " (default smoke)")
-    check.add_argument(
-        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
-    )
-    check.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
+    add_store_args(check)
     check.add_argument("--json", action="store_true", help="print one JSON object: experiment -> category -> entries")
     verify = store.add_parser(
         "verify",
@@ -37,11 +34,7 @@ def add_parsers(commands: argparse._SubParsersAction, profile_help: str) -> None
         "turn, so a few picks cover the records `store check` lists as changed. Exit 1 when a number differs by "
         "more than --tolerance.",
     )
-    verify.add_argument("--profile", default="smoke", help=profile_help + " (default smoke)")
-    verify.add_argument(
-        "--results", default=None, metavar="DIR", help="results directory (default: results/ of this checkout)"
-    )
-    verify.add_argument("--only", nargs="+", default=None, metavar="EXPERIMENT", help="these experiments only")
+    add_store_args(verify)
     verify.add_argument("--count", type=int, default=1, help="records per experiment (default 1)")
     verify.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     verify.add_argument(

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -66,23 +63,6 @@ def pick(exp: Experiment, profile: str, store: store_mod.Store, count: int) -> l
     return out
 
 
-@contextmanager
-def fresh_cache():
-    """A temporary INVTL_CACHE for the duration (data root kept where it was)."""
-    saved = {k: os.environ.get(k) for k in ("INVTL_CACHE", "INVTL_DATA_ROOT")}
-    data_root = str(paths.data_root())
-    with tempfile.TemporaryDirectory(prefix="invtl-verify-") as tmp:
-        os.environ.update(INVTL_CACHE=tmp, INVTL_DATA_ROOT=data_root)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-
 def verify(
     exp: Experiment, profile: str, store: store_mod.Store, count: int = 1, device: str = "auto", progress: bool = True
 ) -> list[dict]:
@@ -94,7 +74,7 @@ def verify(
         prov = record["provenance"]
         ctx = Context(dev, prov.get("precision", "fp32"), progress=progress)
         start = time.perf_counter()
-        with fresh_cache():
+        with paths.temporary_cache():
             fresh = job.run(job.config, ctx)
         out.append(
             {

@@ -4,14 +4,12 @@ against bf16 (does bf16 change the science?)."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 
+from invtl import paths
 from invtl.engine import runner, store
 from invtl.engine.bench import device_name, machine
 from invtl.experiments import experiment
@@ -85,21 +83,12 @@ def bench_precision(
     jobs = [
         j for j in runner.select_jobs(exp, profile, list(seeds) if seeds else None, arch, (1, 1)) if j.config["k"] in ks
     ]
-    out, cache = {}, os.environ.get("INVTL_CACHE")
+    out = {}
     for precision in ("fp32", "bf16"):
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["INVTL_CACHE"] = str(Path(tmp) / "cache")
-            try:
-                pick = dataclasses.replace(exp, jobs=lambda *a, jobs=jobs: jobs)
-                runner.run(
-                    pick, profile, device="cpu", results=str(Path(tmp) / "results"), precision=precision, progress=False
-                )
-                records = store.Store(Path(tmp) / "results").results(profile, exp.name)
-            finally:
-                if cache is None:
-                    os.environ.pop("INVTL_CACHE", None)
-                else:
-                    os.environ["INVTL_CACHE"] = cache
+        with paths.temporary_cache() as tmp:
+            pick = dataclasses.replace(exp, jobs=lambda *a, jobs=jobs: jobs)
+            runner.run(pick, profile, device="cpu", results=str(tmp / "results"), precision=precision, progress=False)
+            records = store.Store(tmp / "results").results(profile, exp.name)
         pt = [r["result"]["pretraining"]["test_accuracy"] for r in records]
         lp = [t["test_accuracy"] for r in records for t in r["result"]["transfer"]]
         out[precision] = {"pretraining": sum(pt) / len(pt), "probes": sum(lp) / len(lp)}

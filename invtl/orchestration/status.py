@@ -29,7 +29,7 @@ def experiment_status(name: str, profile: str, store: store_mod.Store) -> dict:
     kind = DEVICE_KIND[profile]
     jobs = runner.select_jobs(exp, profile, None, None, (1, 1))
     done, corrupt, running, left, no_data = 0, [], [], [], 0
-    here = {name: cifar.available(name) for name in cifar.NUM_CLASSES}
+    here = {dataset: cifar.available(dataset) for dataset in cifar.NUM_CLASSES}
     for job in jobs:
         path = store.path(profile, name, job.config)
         if path.exists():
