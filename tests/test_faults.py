@@ -409,6 +409,13 @@ def test_no_cifar_data_exits_1_with_the_reason(tmp_path, monkeypatch, capsys):
     assert errors(capsys) == ["invtl: error: no cifar_tvo job could run: its data is missing on this machine"]
 
 
+def test_bench_precision_on_rows_outside_the_grid_is_one_line(capsys):
+    assert main(["bench", "precision", "--profile", "smoke", "--ks", "4", "8"]) == 2
+    assert errors(capsys) == [
+        "invtl: error: no smoke tm jobs of resnet18 rows k = [4, 8] (seeds of the profile); valid rows: 1, 2, 3"
+    ]
+
+
 @pytest.mark.parametrize("command", [["claims"], ["status"], ["store", "check"], ["store", "verify"]])
 def test_read_only_commands_on_a_missing_results_directory(command, capsys):
     assert main([*command, "--results", "/does/not/exist"]) == 2

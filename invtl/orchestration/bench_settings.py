@@ -83,6 +83,12 @@ def bench_precision(
     jobs = [
         j for j in runner.select_jobs(exp, profile, list(seeds) if seeds else None, arch, (1, 1)) if j.config["k"] in ks
     ]
+    if not jobs:
+        rows = sorted({j.config["k"] for j in runner.select_jobs(exp, profile, None, arch, (1, 1))})
+        raise ValueError(
+            f"no {profile} {experiment_name} jobs of {arch} rows k = {list(ks)} (seeds {seeds or 'of the profile'}); "
+            f"valid rows: {', '.join(map(str, rows))}"
+        )
     out = {}
     for precision in ("fp32", "bf16"):
         with paths.temporary_cache() as tmp:
