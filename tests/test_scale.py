@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from invtl.book import scale
+from invtl.experiments.cifar_tvo import scale as cifar_scale
 from invtl.experiments.it import scale as it_scale
 from invtl.experiments.tm import analysis as tm
 from invtl.experiments.tvo import scale as tvo_scale
@@ -158,3 +159,52 @@ def test_a_broken_part_the_regime_cannot_test_reads_untested():
     lines, reading = tvo_scale.scale_evidence_of("C2")(records)
     assert reading == "untested" and "(c) not testable" in lines
     assert scale.READINGS[reading].startswith("**Reading: open.** The stated rule cannot decide")
+
+
+def _cifar_records(arch_fit: dict[str, tuple[float, float]], vit_disjoint: float | None = None) -> list[dict]:
+    """The paper's E-3a and E-3b as records; the architecture panel's pretrained models reach (held-out, training
+    split) `arch_fit[arch]` (default fitted), and CIFAR-10 ViT with disjoint transformations optionally transfers at
+    `vit_disjoint` (0.0 widens the gap of means past the same-transform range: C5 (b) breaks)."""
+    from invtl.experiments.cifar_tvo.analysis import paper_claim_records
+
+    records = paper_claim_records()
+    for r in records:
+        c = r["config"]
+        if c["dataset"] == "cifar10" and c["panel"] == "architecture":
+            held_out, train = arch_fit.get(c["value"], (1.0, 1.0))
+            r["result"]["training"] = {"test_accuracy": held_out, "train_accuracy": train}
+            if vit_disjoint is not None and (c["value"], c["transform_set"]) == ("vit", "disjoint"):
+                r["result"]["lp"] = {"test_accuracy": vit_disjoint, "pooled_accuracy": vit_disjoint}
+    return records
+
+
+def test_c5_on_the_paper_has_nothing_broken():
+    assert cifar_scale.scale_evidence(_cifar_records({})) == ("", "open")
+
+
+def test_c5_broken_by_an_underfit_model_reads_as_scale_on_both_splits():
+    lines, reading = cifar_scale.scale_evidence(_cifar_records({"vit": (0.5, 0.55)}, vit_disjoint=0.0))
+    assert reading == "scale"
+    assert "CIFAR-10 architecture ViT: pretraining held-out accuracy same 0.500, disjoint 0.500; outside" in lines
+    assert lines.count("(b) CIFAR-10 architecture holds") == 2
+
+
+def test_c5_broken_by_fitted_models_reads_as_non_reproduction():
+    lines, reading = cifar_scale.scale_evidence(_cifar_records({}, vit_disjoint=0.0))
+    assert reading == "non-reproduction" and "(b) CIFAR-10 architecture still fails" in lines
+
+
+def test_c5_with_a_lone_fitted_architecture_tests_no_range():
+    under = {a: (0.5, 0.5) for a in ("resnet18", "resnet50", "densenet121", "vgg11")}
+    lines, reading = cifar_scale.scale_evidence(_cifar_records(under, vit_disjoint=0.0))
+    assert reading == "untested" and "architecture 1 of 5" in lines
+    assert "(b) CIFAR-10 architecture not testable" in lines
+
+
+def test_c5_whose_splits_disagree_reads_split():
+    """Models that memorised their PT set (training split fitted, held-out not): the two readings of the paper's
+    bar differ, so the rule gives no reading."""
+    memorised = {a: (0.5, 0.99) for a in ("resnet18", "resnet50", "densenet121", "vgg11", "vit")}
+    lines, reading = cifar_scale.scale_evidence(_cifar_records(memorised, vit_disjoint=0.0))
+    assert reading == "split" and "(reading: untested)" in lines and "(reading: non-reproduction)" in lines
+    assert scale.READINGS[reading].startswith("**Reading: open.**")

@@ -4,12 +4,14 @@ is decided by a stated rule on the stored records (the experiment's `scale_evide
 
 from __future__ import annotations
 
+from invtl.experiments.cifar_tvo import scale as cifar_tvo
 from invtl.experiments.it import scale as it
 from invtl.experiments.tm import analysis as tm
 from invtl.experiments.tvo import scale as tvo
 
 SCALE_EVIDENCE = {
     **{cid: tvo.scale_evidence_of(cid) for cid in ("C1", "C2", "C3", "C4")},
+    "C5": cifar_tvo.scale_evidence,
     "C7": it.scale_evidence,
     "C8": tm.scale_evidence,
 }
@@ -24,6 +26,8 @@ READINGS = {
     "noise": "**Reading: seed noise.** Every part that breaks the statement has a 95 % interval over seeds that "
     "reaches what the statement allows: this many seeds cannot tell the measured value from the paper's.",
     "open": "**Reading: open.** No stated rule tells scale from a non-reproduction for the parts that broke.",
+    "split": "**Reading: open.** The stated rule reads the paper's bar two ways (held-out or training-split "
+    "accuracy), and the two readings disagree (above), so this run cannot say which.",
     "untested": "**Reading: open.** The stated rule cannot decide between scale and a non-reproduction here: a part "
     "that broke cannot be tested on the evidence the rule admits (above), so this run cannot say which.",
 }

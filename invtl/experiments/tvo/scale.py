@@ -26,22 +26,26 @@ PAPER_MIN_PT = 1_000
 paper never trained on."""
 FIT = 0.9
 """Held-out accuracy on its own pretraining task that a pretrained model must reach to count as the paper's kind
-of model. The paper reports no pretraining accuracies, so the bar is ours, a round number set before the complete
-tvo grid was in (its same-transform probes reach 0.95-0.98 on new classes, which takes features that solve the
-pretraining task); the evidence lists every point's accuracy, so a reader can move it."""
+of model. The paper reports no held-out pretraining accuracies for E-1 (its E-1b figure shows 0.86-1.00 "training
+(PT-task) accuracy"), so the bar is ours, a round number set before the complete tvo grid was in (its
+same-transform probes reach 0.95-0.98 on new classes, which takes features that solve the pretraining task); the
+evidence lists every point's accuracy, so a reader can move it."""
 CLAIM_PANELS = {"C1": DIFF_PANELS, "C2": DIFF_PANELS, "C3": ("ft_samples",), "C4": PANELS}
 """The panels each claim's check reads."""
 
 
-def regime(records: list[dict]) -> dict[tuple[str, object], tuple[dict[str, float], str | None]]:
-    """(panel, value) -> ({transform set: mean held-out pretraining accuracy over seeds}, why the point is outside
-    the paper's regime, or None when it is inside)."""
+def regime(
+    records: list[dict], fit: float = FIT, min_pt: int = PAPER_MIN_PT, accuracy: str = "test_accuracy"
+) -> dict[tuple[str, object], tuple[dict[str, float], str | None]]:
+    """(panel, value) -> ({transform set: mean pretraining `accuracy` over seeds (held-out unless told)}, why the
+    point is outside the paper's regime, or None when it is inside): it pretrains on fewer than `min_pt` images, or
+    a model of it stays under `fit`."""
     acc: dict[tuple, dict[str, list[float]]] = {}
     size: dict[tuple, int] = {}
     for r in records:
         c = r["config"]
         key = (c["panel"], c["value"])
-        acc.setdefault(key, {}).setdefault(c["transform_set"], []).append(r["result"]["training"]["test_accuracy"])
+        acc.setdefault(key, {}).setdefault(c["transform_set"], []).append(r["result"]["training"][accuracy])
         n = r["result"].get("n_pt") or (c["value"] if c["panel"] == "pt_samples" else c.get("n_pt"))
         if n is not None:
             size[key] = min(n, size.get(key, n))
@@ -49,18 +53,53 @@ def regime(records: list[dict]) -> dict[tuple[str, object], tuple[dict[str, floa
     for key, per_set in acc.items():
         means = {t: float(np.mean(v)) for t, v in per_set.items()}
         why = None
-        if size.get(key, PAPER_MIN_PT) < PAPER_MIN_PT:
-            why = f"{size[key]:,} PT samples, fewer than the paper's smallest set ({PAPER_MIN_PT:,})"
-        elif min(means.values()) < FIT:
-            why = f"a pretrained model under {FIT:g} on its own task"
+        if size.get(key, min_pt) < min_pt:
+            why = f"{size[key]:,} PT samples, fewer than the paper's smallest set ({min_pt:,})"
+        elif min(means.values()) < fit:
+            why = f"a pretrained model under {fit:g} on its own task"
         out[key] = means, why
     return out
 
 
-def in_regime(records: list[dict]) -> list[dict]:
+def in_regime(
+    records: list[dict], fit: float = FIT, min_pt: int = PAPER_MIN_PT, accuracy: str = "test_accuracy"
+) -> list[dict]:
     """The records of the panel points inside the paper's regime."""
-    points = regime(records)
+    points = regime(records, fit, min_pt, accuracy)
     return [r for r in records if points[(r["config"]["panel"], r["config"]["value"])][1] is None]
+
+
+def point_lines(points: dict, panels: tuple[str, ...], label: str = "", accuracy: str = "held-out") -> list[str]:
+    """One evidence line per point of `panels` (its models' pretraining accuracies, whether it is in the regime),
+    then one line counting each panel's points in the regime."""
+    lines = []
+    for panel in panels:
+        for value in panel_order(panel, [v for p, v in points if p == panel]):
+            means, why = points[(panel, value)]
+            accs = ", ".join(f"{t} {means[t]:.3f}" for t in TSETS if t in means)
+            lines.append(
+                f"- {label}{PANEL_LABEL[panel]} {value_label(panel, value)}: pretraining {accuracy} accuracy {accs}; "
+                + ("in the paper's regime" if why is None else f"outside ({why})")
+            )
+    kept = {p: sum(why is None for (q, _), (_, why) in points.items() if q == p) for p in panels}
+    total = {p: sum(q == p for q, _ in points) for p in panels}
+    lines.append(
+        f"- Points in the paper's regime{f' ({label.strip()})' if label else ''}: "
+        + ", ".join(f"{PANEL_LABEL[p]} {kept[p]} of {total[p]}" for p in panels)
+    )
+    return lines
+
+
+def reread(broken: list[str], again: dict[str, bool]) -> tuple[str, str]:
+    """(line, reading) once the check ran again on the points in the regime (`again`: its tested parts): "scale"
+    when every broken part holds there, "non-reproduction" when one still fails, "untested" when one is not tested."""
+    verdicts = {p: again.get(p) for p in broken}
+    line = "- Broken parts, checked again on the points in the paper's regime: " + "; ".join(
+        f"{p} {'holds' if ok else 'not testable' if ok is None else 'still fails'}" for p, ok in verdicts.items()
+    )
+    if any(ok is False for ok in verdicts.values()):
+        return line, "non-reproduction"
+    return line, "untested" if None in verdicts.values() else "scale"
 
 
 def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
@@ -73,31 +112,8 @@ def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
         broken = [p for p, ok in evidence(records).tested.items() if not ok]
         if not broken:
             return "", "open"
-        lines, points = [], regime(records)
-        for panel in CLAIM_PANELS[cid]:
-            for value in panel_order(panel, [v for p, v in points if p == panel]):
-                means, why = points[(panel, value)]
-                accs = ", ".join(f"{t} {means[t]:.3f}" for t in TSETS if t in means)
-                lines.append(
-                    f"- {PANEL_LABEL[panel]} {value_label(panel, value)}: pretraining held-out accuracy {accs}; "
-                    + ("in the paper's regime" if why is None else f"outside ({why})")
-                )
-        kept = {p: sum(why is None for (q, _), (_, why) in points.items() if q == p) for p in CLAIM_PANELS[cid]}
-        again = evidence(in_regime(records)).tested
-        verdicts = {p: again.get(p) for p in broken}
-        lines.append(
-            "- Points in the paper's regime: "
-            + ", ".join(f"{PANEL_LABEL[p]} {k} of {sum(q == p for q, _ in points)}" for p, k in kept.items())
-        )
-        lines.append(
-            "- Broken parts, checked again on the points in the paper's regime: "
-            + "; ".join(
-                f"{p} {'holds' if ok else 'not testable' if ok is None else 'still fails'}"
-                for p, ok in verdicts.items()
-            )
-        )
-        if any(ok is False for ok in verdicts.values()):
-            return "\n".join(lines), "non-reproduction"
-        return "\n".join(lines), "untested" if None in verdicts.values() else "scale"
+        lines = point_lines(regime(records), CLAIM_PANELS[cid])
+        line, reading = reread(broken, evidence(in_regime(records)).tested)
+        return "\n".join([*lines, line]), reading
 
     return scale_evidence
