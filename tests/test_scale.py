@@ -122,7 +122,7 @@ def test_pt_sets_under_the_papers_smallest_are_outside_its_regime_and_a_lone_poi
     points = tvo_scale.regime(records)
     assert points[("pt_samples", 500)][1].startswith("500 PT samples, fewer than")
     assert points[("pt_samples", 1_000)][1] is None
-    kept = tvo_scale.in_regime(records)
+    kept = tvo_scale.in_regime(records, points)
     assert {r["config"]["value"] for r in kept if r["config"]["panel"] == "pt_samples"} == {1_000}
     tested = tvo_scale.EVIDENCE["C1"](kept).tested
     assert "(a) PT samples" in tested and "(b) PT samples" not in tested and "(c) PT samples" not in tested

@@ -37,7 +37,7 @@ def _reading(records: list[dict], broken: list[str], accuracy: str) -> tuple[lis
     for ds, recs in by_dataset(records).items():
         points = tvo_scale.regime(recs, PAPER_FIT[ds], PAPER_MIN_PT[ds], accuracy)
         lines += tvo_scale.point_lines(points, DIFF_PANELS, f"{DATASET_LABEL[ds]} ", SPLITS[accuracy])
-        kept += tvo_scale.in_regime(recs, PAPER_FIT[ds], PAPER_MIN_PT[ds], accuracy)
+        kept += tvo_scale.in_regime(recs, points)
     line, reading = tvo_scale.reread(broken, evidence_c5(kept).tested)
     return [*lines, line], reading
 

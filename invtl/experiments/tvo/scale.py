@@ -61,15 +61,12 @@ def regime(
     return out
 
 
-def in_regime(
-    records: list[dict], fit: float = FIT, min_pt: int = PAPER_MIN_PT, accuracy: str = "test_accuracy"
-) -> list[dict]:
-    """The records of the panel points inside the paper's regime."""
-    points = regime(records, fit, min_pt, accuracy)
+def in_regime(records: list[dict], points: dict) -> list[dict]:
+    """The records of the panel points that `points` (`regime` of these records) puts inside the paper's regime."""
     return [r for r in records if points[(r["config"]["panel"], r["config"]["value"])][1] is None]
 
 
-def point_lines(points: dict, panels: tuple[str, ...], label: str = "", accuracy: str = "held-out") -> list[str]:
+def point_lines(points: dict, panels: tuple[str, ...], label: str = "", split: str = "held-out") -> list[str]:
     """One evidence line per point of `panels` (its models' pretraining accuracies, whether it is in the regime),
     then one line counting each panel's points in the regime."""
     lines = []
@@ -78,7 +75,7 @@ def point_lines(points: dict, panels: tuple[str, ...], label: str = "", accuracy
             means, why = points[(panel, value)]
             accs = ", ".join(f"{t} {means[t]:.3f}" for t in TSETS if t in means)
             lines.append(
-                f"- {label}{PANEL_LABEL[panel]} {value_label(panel, value)}: pretraining {accuracy} accuracy {accs}; "
+                f"- {label}{PANEL_LABEL[panel]} {value_label(panel, value)}: pretraining {split} accuracy {accs}; "
                 + ("in the paper's regime" if why is None else f"outside ({why})")
             )
     kept = {p: sum(why is None for (q, _), (_, why) in points.items() if q == p) for p in panels}
@@ -112,8 +109,9 @@ def scale_evidence_of(cid: str) -> Callable[[list[dict]], tuple[str, str]]:
         broken = [p for p, ok in evidence(records).tested.items() if not ok]
         if not broken:
             return "", "open"
-        lines = point_lines(regime(records), CLAIM_PANELS[cid])
-        line, reading = reread(broken, evidence(in_regime(records)).tested)
+        points = regime(records)
+        line, reading = reread(broken, evidence(in_regime(records, points)).tested)
+        lines = point_lines(points, CLAIM_PANELS[cid])
         return "\n".join([*lines, line]), reading
 
     return scale_evidence
