@@ -32,12 +32,17 @@ def data_root() -> Path:
 
 @contextmanager
 def temporary_cache() -> Iterator[Path]:
-    """A throw-away directory TMP for the duration, with INVTL_CACHE set to TMP/cache (nothing cached before is
-    reused) and INVTL_DATA_ROOT kept where it was; both variables are restored after. Yields TMP."""
-    saved = {k: os.environ.get(k) for k in ("INVTL_CACHE", "INVTL_DATA_ROOT")}
+    """A throw-away directory TMP for the duration, with INVTL_CACHE set to TMP/cache and TORCHINDUCTOR_CACHE_DIR to
+    TMP/inductor (nothing cached before is reused: no data, checkpoint or compiled kernel) and INVTL_DATA_ROOT kept
+    where it was; the variables are restored after. Yields TMP."""
+    saved = {k: os.environ.get(k) for k in ("INVTL_CACHE", "INVTL_DATA_ROOT", "TORCHINDUCTOR_CACHE_DIR")}
     data = str(data_root())
     with tempfile.TemporaryDirectory(prefix="invtl-") as tmp:
-        os.environ.update(INVTL_CACHE=str(Path(tmp) / "cache"), INVTL_DATA_ROOT=data)
+        os.environ.update(
+            INVTL_CACHE=str(Path(tmp) / "cache"),
+            INVTL_DATA_ROOT=data,
+            TORCHINDUCTOR_CACHE_DIR=str(Path(tmp) / "inductor"),
+        )
         try:
             yield Path(tmp)
         finally:

@@ -144,3 +144,15 @@ def test_config_mismatch_under_same_key(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match=f"{path.name}: stored config differs"):
         assert s.load("quick", "e5", {**CONFIG, "seed": 4}) is None
     assert s.load("quick", "e5", CONFIG)["result"] == RESULT
+
+
+def test_temporary_cache_reuses_no_cache_and_restores_the_environment(tmp_path, monkeypatch):
+    from invtl import paths
+
+    monkeypatch.setenv("INVTL_CACHE", str(tmp_path / "mine"))
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    with paths.temporary_cache() as tmp:
+        assert os.environ["INVTL_CACHE"] == str(tmp / "cache")
+        assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str(tmp / "inductor")  # compiled kernels start cold too
+    assert not tmp.exists()
+    assert os.environ["INVTL_CACHE"] == str(tmp_path / "mine") and "TORCHINDUCTOR_CACHE_DIR" not in os.environ

@@ -26,7 +26,14 @@ def bench_compile(
 ) -> dict:
     """`torch.compile` against eager for our training step: compile (warm-up) seconds, img/s of each (the median of
     `repeats` timed passes of `steps` steps, the modes alternating), and the training length (images) from which
-    compiling pays."""
+    compiling pays. Compiles cold, in a throw-away inductor cache: a warm cache would hide most of the compile time."""
+    with paths.temporary_cache():
+        return _bench_compile(model_name, width, device, precision, batch_size, steps, repeats)
+
+
+def _bench_compile(
+    model_name: str, width: float, device: str | None, precision: str, batch_size: int, steps: int, repeats: int
+) -> dict:
     from invtl.engine.models import create
     from invtl.engine.runner import resolve_device
     from invtl.engine.train import Normalise, Runtime, TrainConfig, fit, resolve_precision, tensor_views
